@@ -1,0 +1,209 @@
+"""The one place that probes optional packages and picks an implementation.
+
+Every sparse op in :mod:`graphkit.ops` asks this module which implementation to
+run; no other module imports ``torch_scatter``, ``torch_sparse``, ``pyg_lib``,
+``mamba_ssm`` or ``triton`` directly (they call :func:`require`).
+
+Op families and their implementations:
+
+=========  ==========================================================
+family     implementations
+=========  ==========================================================
+scatter    ``"torch"`` (index_add_ / scatter_reduce_),
+           ``"torch_scatter"``
+spmm       ``"torch"`` (torch.sparse CSR x dense, MKL on CPU,
+           cuSPARSE on CUDA), ``"torch_sparse"``
+=========  ==========================================================
+
+Forcing a choice (tests and benchmarks):
+
+* environment: ``GRAPHKIT_BACKEND=torch`` forces the pure-torch path for every
+  family; ``GRAPHKIT_SCATTER_BACKEND`` / ``GRAPHKIT_SPMM_BACKEND`` force one family.
+* code: ``with graphkit.backend.use(spmm="torch_sparse"): ...``
+
+Asking for a package that is not installed raises :class:`ImportError` with the
+install command; nothing silently falls back once a choice was forced.
+
+Validation of user input at public entry points is also switched here
+(``GRAPHKIT_VALIDATE=off|shapes|full`` or :func:`validation`): ``shapes``
+(default) checks shapes, dtypes and index ranges; ``full`` also rejects NaN/inf
+features; ``off`` skips the checks (they cost one reduction and one host sync).
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import importlib
+import os
+from types import ModuleType
+from typing import Iterator
+
+import torch
+
+OPTIONAL_PACKAGES = ("torch_scatter", "torch_sparse", "pyg_lib", "mamba_ssm", "triton")
+
+_INSTALL_HINT = {
+    "torch_scatter": "pip install --no-build-isolation torch-scatter==2.1.2",
+    "torch_sparse": "pip install --no-build-isolation torch-sparse==0.6.18",
+    "pyg_lib": "pip install pyg-lib -f https://data.pyg.org/whl/torch-<version>+<cpu|cuXXX>.html",
+    "mamba_ssm": "pip install mamba-ssm (CUDA only)",
+    "triton": "pip install triton (CUDA only)",
+}
+
+FAMILIES = {
+    "scatter": ("torch", "torch_scatter"),
+    "spmm": ("torch", "torch_sparse"),
+}
+
+_probed: dict[str, ModuleType | BaseException] = {}
+
+
+def _probe(name: str) -> ModuleType | BaseException:
+    # An import can fail for reasons other than absence (an extension built
+    # against another torch raises OSError/RuntimeError); remember why.
+    if name not in _probed:
+        try:
+            _probed[name] = importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - any failure means "unavailable"
+            _probed[name] = exc
+    return _probed[name]
+
+
+def available(name: str) -> bool:
+    """Return True if the optional package ``name`` imports cleanly."""
+    if name not in OPTIONAL_PACKAGES:
+        raise ValueError(f"unknown optional package {name!r}; known: {OPTIONAL_PACKAGES}")
+    return isinstance(_probe(name), ModuleType)
+
+
+def require(name: str) -> ModuleType:
+    """Import an optional package or raise ImportError saying how to install it."""
+    mod = _probe(name) if name in OPTIONAL_PACKAGES else None
+    if isinstance(mod, ModuleType):
+        return mod
+    why = f" (import failed: {mod!r})" if isinstance(mod, BaseException) else ""
+    raise ImportError(
+        f"graphkit was asked to use {name!r}, which is not available{why}. "
+        f"Install it with: {_INSTALL_HINT.get(name, 'pip install ' + name)}"
+    )
+
+
+def summary() -> dict[str, bool]:
+    """Availability of every optional package (for logs and results JSON)."""
+    return {name: available(name) for name in OPTIONAL_PACKAGES}
+
+
+# ---------------------------------------------------------------------------
+# Forcing backends
+
+_forced: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("graphkit_forced", default={})
+
+
+def _check_choice(family: str, impl: str) -> str:
+    if family not in FAMILIES:
+        raise ValueError(f"unknown op family {family!r}; known: {sorted(FAMILIES)}")
+    if impl not in FAMILIES[family]:
+        raise ValueError(f"unknown {family} backend {impl!r}; choose one of {FAMILIES[family]}")
+    if impl != "torch":
+        require(impl)
+    return impl
+
+
+def _env_choice(family: str) -> str | None:
+    impl = os.environ.get(f"GRAPHKIT_{family.upper()}_BACKEND") or os.environ.get("GRAPHKIT_BACKEND")
+    if not impl:
+        return None
+    if impl == "torch":
+        return impl
+    if impl not in FAMILIES[family] and os.environ.get("GRAPHKIT_BACKEND") == impl:
+        # GRAPHKIT_BACKEND=torch_sparse says nothing about the scatter family.
+        return None
+    return _check_choice(family, impl)
+
+
+@contextlib.contextmanager
+def use(**choices: str) -> Iterator[None]:
+    """Force implementations inside a ``with`` block, e.g. ``use(spmm="torch")``.
+
+    ``use(all="torch")`` forces the pure-torch path for every family.
+    """
+    if "all" in choices:
+        impl = choices.pop("all")
+        for fam, impls in FAMILIES.items():
+            if impl in impls:
+                choices.setdefault(fam, impl)
+    new = dict(_forced.get())
+    for fam, impl in choices.items():
+        new[fam] = _check_choice(fam, impl)
+    token = _forced.set(new)
+    try:
+        yield
+    finally:
+        _forced.reset(token)
+
+
+def choices(family: str) -> tuple[str, ...]:
+    """Implementations of ``family`` usable in this environment."""
+    return tuple(i for i in FAMILIES[family] if i == "torch" or available(i))
+
+
+# ---------------------------------------------------------------------------
+# Defaults, with the measurements behind them (2-core x86 CPU, torch 2.13 CPU
+# build, torch-scatter 2.1.2 / torch-sparse 0.6.18 compiled from source; see
+# benchmarks/bench_ops.py and docs/benchmarks.md for the full tables).
+
+
+def scatter_backend(device: torch.device) -> str:
+    """Implementation for scatter / segment reductions on ``device``."""
+    forced = _forced.get().get("scatter") or _env_choice("scatter")
+    if forced:
+        return forced
+    # Measured (benchmarks/bench_ops.py, E=2.3M, F=128, float32, forward+backward):
+    # sum: torch index_add_ MEASURE_A vs torch_scatter MEASURE_B (a tie; index_add_ is
+    # also deterministic on CPU); max: torch scatter_reduce_ MEASURE_C vs
+    # torch_scatter MEASURE_D. The gap is small, so torch stays the default and
+    # the extension is used only for max/min, where it wins (see scatter.py).
+    return "torch"
+
+
+def spmm_backend(device: torch.device, reduce: str) -> str:
+    """Implementation for sparse x dense products on ``device`` with ``reduce``."""
+    forced = _forced.get().get("spmm") or _env_choice("spmm")
+    if forced:
+        return forced
+    if reduce in ("max", "min"):
+        # torch has no CSR max/min product; torch_sparse's spmm_max avoids the
+        # E x F message tensor that the gather + scatter_reduce path builds.
+        return "torch_sparse" if available("torch_sparse") else "torch"
+    # Measured (benchmarks/bench_ops.py, arxiv scale: N=169,343, E=2.48M incl.
+    # self loops, F=128, float32, forward+backward): torch CSR (MKL, int32
+    # indices) MEASURE_E vs torch_sparse spmm_sum MEASURE_F; on CUDA cuSPARSE CSR is
+    # also the stock choice. torch is the default for sum/mean everywhere.
+    return "torch"
+
+
+# ---------------------------------------------------------------------------
+# Input validation level
+
+VALIDATION_LEVELS = ("off", "shapes", "full")
+_validation: contextvars.ContextVar[str | None] = contextvars.ContextVar("graphkit_validation", default=None)
+
+
+def validation_level() -> str:
+    """Current validation level: 'off', 'shapes' (default) or 'full'."""
+    level = _validation.get() or os.environ.get("GRAPHKIT_VALIDATE", "shapes")
+    if level not in VALIDATION_LEVELS:
+        raise ValueError(f"GRAPHKIT_VALIDATE={level!r}; choose one of {VALIDATION_LEVELS}")
+    return level
+
+
+@contextlib.contextmanager
+def validation(level: str) -> Iterator[None]:
+    """Set the validation level inside a ``with`` block."""
+    if level not in VALIDATION_LEVELS:
+        raise ValueError(f"validation level {level!r}; choose one of {VALIDATION_LEVELS}")
+    token = _validation.set(level)
+    try:
+        yield
+    finally:
+        _validation.reset(token)

@@ -1,0 +1,122 @@
+"""Input checks for public entry points.
+
+Each check raises ``TypeError`` (wrong type or dtype) or ``ValueError`` (wrong
+shape, out-of-range index, non-finite value) with a message that names the
+argument. How much is checked follows :func:`graphkit.backend.validation_level`:
+``shapes`` (default) checks types, shapes and index ranges; ``full`` also checks
+features for NaN/inf; ``off`` checks nothing.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from graphkit import backend
+
+_INDEX_DTYPES = (torch.int64, torch.int32)
+
+
+def enabled() -> bool:
+    return backend.validation_level() != "off"
+
+
+def check_edge_index(edge_index: object, num_src: int | None = None, num_dst: int | None = None,
+                     name: str = "edge_index") -> None:
+    """``edge_index``: integer tensor [2, E] with 0 <= edge_index[0] < num_src, edge_index[1] < num_dst."""
+    if not enabled():
+        return
+    if not isinstance(edge_index, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape [2, E], got {type(edge_index).__name__}")
+    if edge_index.dtype not in _INDEX_DTYPES:
+        raise TypeError(f"{name} must have dtype int64 or int32, got {edge_index.dtype}")
+    if edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise ValueError(f"{name} must have shape [2, E], got {list(edge_index.shape)}")
+    if edge_index.numel() == 0:
+        return
+    lo = int(edge_index.min())
+    if lo < 0:
+        raise ValueError(f"{name} contains a negative index ({lo}); node indices must be >= 0")
+    for row, bound, what in ((0, num_src, "source"), (1, num_dst, "target")):
+        if bound is None:
+            continue
+        hi = int(edge_index[row].max())
+        if hi >= bound:
+            raise ValueError(
+                f"{name}[{row}] ({what} nodes) contains index {hi}, out of range for {bound} nodes"
+            )
+
+
+def check_index(index: object, size: int | None, length: int | None = None, name: str = "index") -> None:
+    """``index``: 1-D integer tensor with values in [0, size) and ``length`` entries."""
+    if not enabled():
+        return
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(index).__name__}")
+    if index.dtype not in _INDEX_DTYPES:
+        raise TypeError(f"{name} must have dtype int64 or int32, got {index.dtype}")
+    if index.dim() != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {list(index.shape)}")
+    if length is not None and index.numel() != length:
+        raise ValueError(f"{name} has {index.numel()} entries but the input has {length} along the reduced dim")
+    if index.numel() == 0 or size is None:
+        return
+    lo, hi = int(index.min()), int(index.max())
+    if lo < 0:
+        raise ValueError(f"{name} contains a negative index ({lo})")
+    if hi >= size:
+        raise ValueError(f"{name} contains index {hi}, out of range for output size {size}")
+
+
+def check_size(value: object, name: str) -> int:
+    """A non-negative Python int (sizes are explicit in graphkit.ops)."""
+    if isinstance(value, Tensor) and value.numel() == 1 and not value.is_floating_point():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
+
+
+def check_features(x: object, num_rows: int | None = None, name: str = "x", min_dim: int = 1) -> None:
+    """``x``: floating tensor with ``num_rows`` rows; NaN/inf rejected at level 'full'."""
+    level = backend.validation_level()
+    if level == "off":
+        return
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
+    if x.dim() < min_dim:
+        raise ValueError(f"{name} must have at least {min_dim} dims, got shape {list(x.shape)}")
+    if num_rows is not None and x.size(0) != num_rows:
+        raise ValueError(f"{name} has {x.size(0)} rows but the graph has {num_rows} nodes")
+    if level == "full":
+        check_finite(x, name)
+
+
+def check_finite(x: Tensor, name: str = "x") -> None:
+    """Raise ValueError if ``x`` holds NaN or inf (always runs when called)."""
+    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        n_nan = int(torch.isnan(x).sum())
+        n_inf = int(torch.isinf(x).sum())
+        raise ValueError(f"{name} contains non-finite values ({n_nan} NaN, {n_inf} inf)")
+
+
+def check_edge_values(value: object, num_edges: int, name: str = "edge_weight") -> None:
+    """Per-edge values: tensor whose first dim equals the number of edges."""
+    if not enabled() or value is None:
+        return
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if not value.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got {value.dtype}")
+    if value.dim() == 0 or value.size(0) != num_edges:
+        raise ValueError(f"{name} has shape {list(value.shape)} but there are {num_edges} edges")
+    if backend.validation_level() == "full":
+        check_finite(value, name)
+
+
+def check_reduce(reduce: str, allowed: tuple[str, ...]) -> None:
+    if reduce not in allowed:
+        raise ValueError(f"reduce={reduce!r} is not supported; choose one of {allowed}")

@@ -1,0 +1,154 @@
+"""Scatter and segment reductions, edge softmax and gather.
+
+Conventions: sizes are explicit (``num_out``), never inferred with
+``index.max()``; empty groups reduce to 0 for every reduction (as torch_scatter
+and PyG do). For ``max``/``min`` the gradient goes to the extreme element; where
+several elements tie, the pure-torch path splits it evenly between them and
+torch_scatter gives it to one of them (both are valid subgradients).
+
+Example::
+
+    >>> src = torch.tensor([1., 2., 3., 4.])
+    >>> index = torch.tensor([0, 0, 2, 2])
+    >>> scatter(src, index, 3, reduce="sum")
+    tensor([3., 0., 7.])
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from graphkit import backend
+from graphkit.ops import check
+
+REDUCTIONS = ("sum", "mean", "max", "min")
+_TORCH_REDUCE = {"max": "amax", "min": "amin"}
+
+
+def _broadcast_shape(t: Tensor, dim: int, ndim: int) -> Tensor:
+    shape = [1] * ndim
+    shape[dim] = -1
+    return t.view(shape)
+
+
+def _scatter_torch(src: Tensor, index: Tensor, num_out: int, reduce: str, dim: int) -> Tensor:
+    out_shape = list(src.shape)
+    out_shape[dim] = num_out
+    if reduce in ("sum", "mean"):
+        # index_add_ beats scatter_add_ here: it takes the 1-D index directly
+        # (no expanded E x F index tensor) and is deterministic on CPU.
+        out = src.new_zeros(out_shape).index_add_(dim, index, src)
+        if reduce == "mean":
+            count = torch.bincount(index, minlength=num_out).clamp_(min=1).to(src.dtype)
+            out = out / _broadcast_shape(count, dim, src.dim())
+        return out
+    if src.numel() == 0:
+        # scatter_reduce_ with nothing to scatter returns an output that is not
+        # attached to src; keep the (all-zero) gradient path explicit.
+        return src.new_zeros(out_shape) + src.sum(dim, keepdim=True)
+    idx = _broadcast_shape(index, dim, src.dim()).expand_as(src)
+    # include_self=False keeps the zero fill for empty groups and leaves it out
+    # of non-empty ones.
+    return src.new_zeros(out_shape).scatter_reduce_(dim, idx, src, _TORCH_REDUCE[reduce], include_self=False)
+
+
+def scatter(src: Tensor, index: Tensor, num_out: int, reduce: str = "sum", dim: int = 0) -> Tensor:
+    """Reduce slices of ``src`` along ``dim`` into ``num_out`` groups given by ``index``.
+
+    Args:
+        src: ``[..., E, ...]`` values; ``E`` sits at ``dim``.
+        index: ``[E]`` group of each slice, in ``[0, num_out)``.
+        num_out: number of groups (output size along ``dim``).
+        reduce: ``"sum"``, ``"mean"``, ``"max"`` or ``"min"``.
+
+    Returns:
+        ``[..., num_out, ...]``; empty groups are 0.
+    """
+    check.check_reduce(reduce, REDUCTIONS)
+    num_out = check.check_size(num_out, "num_out")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"src must be a torch.Tensor, got {type(src).__name__}")
+    dim = dim + src.dim() if dim < 0 else dim
+    if not 0 <= dim < max(src.dim(), 1):
+        raise ValueError(f"dim={dim} is out of range for src of shape {list(src.shape)}")
+    check.check_index(index, num_out, length=src.size(dim) if src.dim() else None, name="index")
+    if backend.scatter_backend(src.device) == "torch_scatter":
+        ts = backend.require("torch_scatter")
+        return ts.scatter(src, index, dim, dim_size=num_out, reduce=reduce)
+    return _scatter_torch(src, index, num_out, reduce, dim)
+
+
+def ptr_to_index(ptr: Tensor, num_items: int) -> Tensor:
+    """CSR pointers ``[S + 1]`` -> the segment id of each of the ``num_items`` items."""
+    lengths = ptr[1:] - ptr[:-1]
+    segments = torch.arange(lengths.numel(), device=ptr.device)
+    return torch.repeat_interleave(segments, lengths, output_size=num_items)
+
+
+def check_ptr(ptr: object, num_items: int, name: str = "ptr") -> None:
+    if not check.enabled():
+        return
+    if not isinstance(ptr, Tensor) or ptr.dtype not in (torch.int64, torch.int32) or ptr.dim() != 1:
+        raise TypeError(f"{name} must be a 1-D int64/int32 tensor of CSR pointers")
+    if ptr.numel() == 0:
+        raise ValueError(f"{name} must have at least one entry (ptr[0] = 0)")
+    if int(ptr[0]) != 0 or int(ptr[-1]) != num_items:
+        raise ValueError(f"{name} must start at 0 and end at {num_items} (the number of items), "
+                         f"got {int(ptr[0])} .. {int(ptr[-1])}")
+    if ptr.numel() > 1 and bool((ptr[1:] < ptr[:-1]).any()):
+        raise ValueError(f"{name} must be non-decreasing")
+
+
+def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
+    """Reduce consecutive row ranges of ``src``: ``out[s] = reduce(src[ptr[s]:ptr[s+1]])``.
+
+    Args:
+        src: ``[E, ...]`` values sorted by segment.
+        ptr: ``[S + 1]`` CSR pointers, ``ptr[0] = 0``, ``ptr[-1] = E``.
+
+    Returns:
+        ``[S, ...]``; empty segments are 0.
+    """
+    check.check_reduce(reduce, REDUCTIONS)
+    check_ptr(ptr, src.size(0))
+    num_out = ptr.numel() - 1
+    if backend.scatter_backend(src.device) == "torch_scatter":
+        ts = backend.require("torch_scatter")
+        return ts.segment_csr(src, ptr.long(), reduce=reduce)
+    return _scatter_torch(src, ptr_to_index(ptr, src.size(0)), num_out, reduce, 0)
+
+
+def softmax(src: Tensor, index: Tensor, num_out: int) -> Tensor:
+    """Softmax of ``src`` within each group of ``index`` (edge softmax over dim 0).
+
+    Args:
+        src: ``[E]`` or ``[E, H]`` scores (e.g. one per edge and head).
+        index: ``[E]`` group of each score (e.g. the edge's target node).
+        num_out: number of groups.
+
+    Returns:
+        ``[E]`` or ``[E, H]``; each group's entries sum to 1.
+    """
+    num_out = check.check_size(num_out, "num_out")
+    check.check_index(index, num_out, length=src.size(0), name="index")
+    # Subtracting the group max (a constant for the gradient) keeps exp finite.
+    with backend.validation("off"):
+        group_max = scatter(src.detach(), index, num_out, "max")
+        e = (src - group_max.index_select(0, index)).exp()
+        total = scatter(e, index, num_out, "sum")
+    return e / total.index_select(0, index)
+
+
+def gather(x: Tensor, index: Tensor) -> Tensor:
+    """Rows of ``x`` picked by ``index``: ``out[e] = x[index[e]]``.
+
+    Args:
+        x: ``[N, ...]``; index: ``[E]`` in ``[0, N)``.
+
+    Returns:
+        ``[E, ...]``.
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    check.check_index(index, x.size(0), name="index")
+    return x.index_select(0, index)

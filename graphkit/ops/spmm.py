@@ -1,0 +1,358 @@
+"""The only ``A @ X`` in graphkit: sparse adjacency times dense features.
+
+An :class:`Adjacency` is built once from ``edge_index`` (PyG's convention:
+``edge_index[0]`` = source ``j``, ``edge_index[1]`` = target ``i``) and holds the
+matrix ``A[i, j] = w_e`` in CSR form by target, so that ``spmm(adj, x)[i] =
+reduce_j A[i, j] * x[j]``. The transpose needed by the backward pass is built
+on first use and kept, so an Adjacency reused across layers and epochs sorts
+its edges at most twice. Sum and mean never materialise an ``E x F`` message
+tensor; max/min do on the pure-torch path (torch has no CSR max product).
+
+Example::
+
+    >>> edge_index = torch.tensor([[0, 1, 1], [1, 0, 2]])
+    >>> adj = Adjacency.from_edge_index(edge_index, num_nodes=3)
+    >>> spmm(adj, torch.eye(3))            # row i sums the features of i's in-neighbours
+    tensor([[0., 1., 0.],
+            [1., 0., 0.],
+            [0., 1., 0.]])
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from graphkit import backend
+from graphkit.ops import check
+from graphkit.ops.scatter import segment
+
+SPMM_REDUCTIONS = ("sum", "mean", "max", "min")
+
+# torch warns once that CSR support is "beta"; the CSR x dense product used here
+# is the stable, tested part of it.
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
+
+# Largest number of entries a chunk of the SDDMM (edge-weight gradient) may
+# materialise; bounds its extra memory at 64 MiB in float32.
+_SDDMM_CHUNK = 1 << 24
+
+
+class Adjacency:
+    """Sparse matrix ``A`` of shape ``[num_dst, num_src]`` with ``A[i, j] = w`` for each edge ``j -> i``.
+
+    Attributes (CSR order, sorted by target row):
+        rowptr: ``[num_dst + 1]`` int64 row pointers.
+        row, col: ``[E]`` target and source of each stored entry.
+        perm: ``[E]`` position in the original edge order of each stored entry.
+        value: ``[E]`` weights in CSR order, or None for an unweighted graph (all ones).
+
+    Build it with :meth:`from_edge_index`; attach other edge weights without
+    re-sorting with :meth:`with_value`. Duplicate edges stay separate entries
+    (their contributions add up), exactly as in gather-scatter message passing.
+    """
+
+    def __init__(self, rowptr: Tensor, row: Tensor, col: Tensor, perm: Tensor,
+                 value: Tensor | None, num_src: int, num_dst: int,
+                 _shared: dict[str, Any] | None = None):
+        self.rowptr, self.row, self.col, self.perm, self.value = rowptr, row, col, perm, value
+        self.num_src, self.num_dst = num_src, num_dst
+        # Structure-derived tensors (transpose, self-loop positions, int32
+        # copies) are shared by every Adjacency made by with_value().
+        self._shared: dict[str, Any] = {} if _shared is None else _shared
+
+    # -- construction -------------------------------------------------------
+    @classmethod
+    def from_edge_index(cls, edge_index: Tensor, edge_weight: Tensor | None = None,
+                        num_nodes: int | tuple[int, int] | None = None) -> "Adjacency":
+        """Build from ``edge_index: [2, E]`` and optional ``edge_weight: [E]``.
+
+        ``num_nodes`` is ``N`` (square) or ``(num_src, num_dst)``; when None it
+        is inferred from the largest index (one host sync; pass it explicitly).
+        """
+        if num_nodes is None:
+            check.check_edge_index(edge_index)
+            n = int(edge_index.max()) + 1 if edge_index.numel() else 0
+            num_src = num_dst = n
+        elif isinstance(num_nodes, tuple):
+            num_src, num_dst = (check.check_size(v, "num_nodes") for v in num_nodes)
+        else:
+            num_src = num_dst = check.check_size(num_nodes, "num_nodes")
+        check.check_edge_index(edge_index, num_src, num_dst)
+        check.check_edge_values(edge_weight, edge_index.size(1))
+        edge_index = edge_index.long()
+        src, dst = edge_index[0], edge_index[1]
+        perm = torch.argsort(dst, stable=True)
+        counts = torch.bincount(dst, minlength=num_dst)
+        rowptr = torch.zeros(num_dst + 1, dtype=torch.long, device=dst.device)
+        torch.cumsum(counts, 0, out=rowptr[1:])
+        value = None if edge_weight is None else edge_weight[perm]
+        return cls(rowptr, dst[perm], src[perm], perm, value, num_src, num_dst)
+
+    @classmethod
+    def from_sparse_tensor(cls, adj_t: Any) -> "Adjacency":
+        """Build from a torch_sparse ``SparseTensor`` in PyG's ``adj_t`` convention (rows = targets)."""
+        rowptr, col, value = adj_t.csr()
+        num_dst, num_src = adj_t.sparse_sizes()
+        row = adj_t.storage.row()
+        perm = torch.arange(col.numel(), device=col.device)
+        return cls(rowptr, row, col, perm, value, num_src, num_dst)
+
+    def with_value(self, edge_weight: Tensor | None) -> "Adjacency":
+        """Same structure, new weights ``edge_weight: [E]`` given in the original edge order."""
+        check.check_edge_values(edge_weight, self.num_edges)
+        value = None if edge_weight is None else edge_weight[self.perm]
+        return Adjacency(self.rowptr, self.row, self.col, self.perm, value,
+                         self.num_src, self.num_dst, self._shared)
+
+    def to(self, device: torch.device | str) -> "Adjacency":
+        v = None if self.value is None else self.value.to(device)
+        return Adjacency(self.rowptr.to(device), self.row.to(device), self.col.to(device),
+                         self.perm.to(device), v, self.num_src, self.num_dst)
+
+    # -- properties ---------------------------------------------------------
+    @property
+    def num_edges(self) -> int:
+        return self.col.numel()
+
+    @property
+    def device(self) -> torch.device:
+        return self.col.device
+
+    def __repr__(self) -> str:
+        w = "weighted" if self.value is not None else "unweighted"
+        return f"Adjacency(num_dst={self.num_dst}, num_src={self.num_src}, num_edges={self.num_edges}, {w})"
+
+    def values(self, dtype: torch.dtype) -> Tensor:
+        """Weights in CSR order as ``dtype`` (ones when unweighted)."""
+        if self.value is not None:
+            return self.value if self.value.dtype == dtype else self.value.to(dtype)
+        key = ("ones", dtype)
+        if key not in self._shared:
+            self._shared[key] = torch.ones(self.num_edges, dtype=dtype, device=self.device)
+        return self._shared[key]
+
+    def in_degree(self, dtype: torch.dtype = torch.float32) -> Tensor:
+        """``[num_dst]`` number of stored entries per target (duplicates counted)."""
+        return (self.rowptr[1:] - self.rowptr[:-1]).to(dtype)
+
+    def transposed(self) -> tuple[Tensor, Tensor, Tensor]:
+        """``(colptr, row_t, csr2csc)``: CSR of ``A^T`` (by source) and the entry permutation."""
+        if "t" not in self._shared:
+            csr2csc = torch.argsort(self.col, stable=True)
+            counts = torch.bincount(self.col, minlength=self.num_src)
+            colptr = torch.zeros(self.num_src + 1, dtype=torch.long, device=self.device)
+            torch.cumsum(counts, 0, out=colptr[1:])
+            self._shared["t"] = (colptr, self.row[csr2csc], csr2csc)
+        return self._shared["t"]
+
+    def self_loops(self) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Self-loop entries: ``(pos, node, last_pos, last_node)``.
+
+        ``pos``/``node``: CSR positions and nodes of every self loop;
+        ``last_pos``/``last_node``: per node with a loop, the loop that comes
+        last in the original edge order (PyG's add_remaining_self_loops keeps it).
+        """
+        if "loops" not in self._shared:
+            pos = torch.nonzero(self.row == self.col).view(-1)
+            node = self.row[pos]
+            # Sort loops by (node, original position); the last of each node run wins.
+            key = node * max(self.num_edges, 1) + self.perm[pos]
+            order = torch.argsort(key)
+            pos_s, node_s = pos[order], node[order]
+            is_last = torch.ones_like(node_s, dtype=torch.bool)
+            if node_s.numel() > 1:
+                is_last[:-1] = node_s[1:] != node_s[:-1]
+            self._shared["loops"] = (pos, node, pos_s[is_last], node_s[is_last])
+        return self._shared["loops"]
+
+    def _index32(self, which: str) -> tuple[Tensor, Tensor]:
+        # MKL's CSR kernels take 32-bit indices; torch converts int64 indices on
+        # every call otherwise (measured: MEASURE_G per arxiv-scale SpMM).
+        key = ("i32", which)
+        if key not in self._shared:
+            if which == "fwd":
+                ptr, idx = self.rowptr, self.col
+            else:
+                ptr, idx, _ = self.transposed()
+            small = self.num_edges < 2**31 - 1 and self.device.type == "cpu"
+            self._shared[key] = (ptr.int(), idx.int()) if small else (ptr, idx)
+        return self._shared[key]
+
+
+def as_adjacency(graph: Any, num_nodes: int | tuple[int, int] | None,
+                 edge_weight: Tensor | None = None) -> Adjacency:
+    """Accept an :class:`Adjacency`, an ``edge_index: [2, E]`` tensor or a torch_sparse ``SparseTensor``.
+
+    ``num_nodes`` (``N`` or ``(num_src, num_dst)``) is checked against a given
+    Adjacency; ``edge_weight`` (original edge order) replaces its weights.
+    """
+    if isinstance(graph, Adjacency):
+        if num_nodes is not None and check.enabled():
+            want = num_nodes if isinstance(num_nodes, tuple) else (num_nodes, num_nodes)
+            if (graph.num_src, graph.num_dst) != tuple(want):
+                raise ValueError(
+                    f"the adjacency has (num_src, num_dst) = ({graph.num_src}, {graph.num_dst}) "
+                    f"but the features give {tuple(want)} nodes"
+                )
+        return graph if edge_weight is None else graph.with_value(edge_weight)
+    if isinstance(graph, Tensor):
+        return Adjacency.from_edge_index(graph, edge_weight, num_nodes)
+    if type(graph).__name__ == "SparseTensor" and hasattr(graph, "csr"):
+        adj = Adjacency.from_sparse_tensor(graph)
+        if edge_weight is not None:
+            raise ValueError("edge_weight cannot be combined with a SparseTensor; put the weights in its values")
+        return as_adjacency(adj, num_nodes)
+    raise TypeError(
+        "the graph must be an edge_index tensor [2, E], a graphkit.ops.Adjacency or a "
+        f"torch_sparse.SparseTensor, got {type(graph).__name__}"
+    )
+
+
+# ---------------------------------------------------------------------------
+# Pure-torch kernels
+
+def _csr_mm(rowptr: Tensor, col: Tensor, value: Tensor, shape: tuple[int, int], x: Tensor) -> Tensor:
+    if col.numel() == 0:
+        return x.new_zeros(shape[0], x.size(1))
+    a = torch.sparse_csr_tensor(rowptr, col, value, size=shape, check_invariants=False)
+    return torch.sparse.mm(a, x.contiguous())
+
+
+def sddmm(row: Tensor, col: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """Sampled dense-dense product: ``out[e] = <a[row[e]], b[col[e]]>`` for ``a: [M, F]``, ``b: [N, F]``.
+
+    Works in chunks of edges so that at most ~2**24 products are live at once.
+    """
+    num_edges, feat = row.numel(), max(a.size(1), 1)
+    out = a.new_empty(num_edges)
+    step = max(1, _SDDMM_CHUNK // feat)
+    for s in range(0, num_edges, step):
+        r, c = row[s:s + step], col[s:s + step]
+        out[s:s + step] = (a.index_select(0, r) * b.index_select(0, c)).sum(-1)
+    return out
+
+
+class _SpMMSum(torch.autograd.Function):
+    """``A @ x`` through torch.sparse CSR with a backward that reuses the cached transpose."""
+
+    @staticmethod
+    def forward(ctx, value: Tensor, x: Tensor, adj: Adjacency) -> Tensor:  # type: ignore[override]
+        ctx.adj = adj
+        ctx.save_for_backward(value, x)
+        ptr, idx = adj._index32("fwd")
+        return _csr_mm(ptr, idx, value, (adj.num_dst, adj.num_src), x)
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):  # type: ignore[override]
+        value, x = ctx.saved_tensors
+        adj: Adjacency = ctx.adj
+        grad_value = grad_x = None
+        if ctx.needs_input_grad[1]:
+            _, _, csr2csc = adj.transposed()
+            ptr, idx = adj._index32("bwd")
+            grad_x = _csr_mm(ptr, idx, value[csr2csc], (adj.num_src, adj.num_dst), grad_out)
+        if ctx.needs_input_grad[0]:
+            grad_value = sddmm(adj.row, adj.col, grad_out, x)
+        return grad_value, grad_x, None
+
+
+def _spmm_torch(adj: Adjacency, x: Tensor, value: Tensor, reduce: str) -> Tensor:
+    if reduce in ("sum", "mean"):
+        out = _SpMMSum.apply(value, x, adj)
+        if reduce == "mean":
+            out = out / adj.in_degree(x.dtype).clamp(min=1).unsqueeze(-1)
+        return out
+    msg = x.index_select(0, adj.col) * value.unsqueeze(-1)
+    with backend.validation("off"):
+        return segment(msg, adj.rowptr, reduce)
+
+
+def _spmm_torch_sparse(adj: Adjacency, x: Tensor, value: Tensor | None, reduce: str) -> Tensor:
+    backend.require("torch_sparse")
+    ops = torch.ops.torch_sparse
+    if reduce in ("max", "min"):
+        fn = ops.spmm_max if reduce == "max" else ops.spmm_min
+        return fn(adj.rowptr, adj.col, value, x)[0]
+    colptr = csr2csc = None
+    if x.requires_grad:
+        colptr, _, csr2csc = adj.transposed()
+    row = adj.row if (value is not None and value.requires_grad) else None
+    if reduce == "sum":
+        return ops.spmm_sum(row, adj.rowptr, adj.col, value, colptr, csr2csc, x)
+    rowcount = adj.rowptr[1:] - adj.rowptr[:-1]
+    return ops.spmm_mean(row, adj.rowptr, adj.col, value, rowcount, colptr, csr2csc, x)
+
+
+def spmm(graph: Any, x: Tensor, reduce: str = "sum", edge_weight: Tensor | None = None,
+         num_nodes: int | tuple[int, int] | None = None) -> Tensor:
+    """Sparse-dense product ``out[i] = reduce_{j -> i} w_ji * x[j]``.
+
+    Args:
+        graph: :class:`Adjacency`, ``edge_index: [2, E]`` or torch_sparse ``SparseTensor``.
+        x: ``[num_src, F]`` or ``[num_src, *]`` features (trailing dims are flattened).
+        reduce: ``"sum"``, ``"mean"`` (weighted sum / number of in-edges), ``"max"`` or ``"min"``.
+        edge_weight: ``[E]`` weights in the original edge order (override the adjacency's).
+        num_nodes: ``N`` or ``(num_src, num_dst)``; default ``x.size(0)`` for both.
+
+    Returns:
+        ``[num_dst, *]``; rows without in-edges are 0.
+    """
+    check.check_reduce(reduce, SPMM_REDUCTIONS)
+    check.check_features(x, name="x")
+    if num_nodes is None:
+        num_nodes = x.size(0) if not isinstance(graph, Adjacency) else None
+    adj = as_adjacency(graph, num_nodes, edge_weight)
+    if check.enabled() and x.size(0) != adj.num_src:
+        raise ValueError(f"x has {x.size(0)} rows but the adjacency has {adj.num_src} source nodes")
+    if adj.value is not None and adj.value.dim() != 1:
+        raise ValueError(f"spmm needs one scalar weight per edge, got edge weights of shape {list(adj.value.shape)}")
+    trailing = x.shape[1:]
+    x2 = x.reshape(x.size(0), -1) if x.dim() != 2 else x
+    if backend.spmm_backend(x.device, reduce) == "torch_sparse":
+        value = None if adj.value is None else adj.value.to(x.dtype)
+        out = _spmm_torch_sparse(adj, x2, value, reduce)
+    else:
+        out = _spmm_torch(adj, x2, adj.values(x.dtype), reduce)
+    return out.reshape(adj.num_dst, *trailing) if x.dim() != 2 else out
+
+
+def gcn_aggregate(graph: Any, x: Tensor, improved: bool = False, add_self_loops: bool = True,
+                  edge_weight: Tensor | None = None) -> Tensor:
+    """``D^-1/2 (A + I) D^-1/2 x`` without building a new adjacency.
+
+    The normalisation is applied as two diagonal scalings around one
+    :func:`spmm`, so a cached :class:`Adjacency` is reused as is. Self loops
+    follow PyG's ``add_remaining_self_loops``: a node that already has a self
+    loop keeps its weight (the last one in edge order); every other node gets
+    weight ``2`` if ``improved`` else ``1``. Degrees are in-degrees (targets).
+
+    Args:
+        graph: :class:`Adjacency` or ``edge_index: [2, E]`` (square, ``N`` nodes).
+        x: ``[N, F]``.
+
+    Returns:
+        ``[N, F]``.
+    """
+    adj = as_adjacency(graph, x.size(0), edge_weight)
+    w = adj.values(x.dtype)
+    rowsum = torch.zeros(adj.num_dst, dtype=x.dtype, device=x.device).index_add_(0, adj.row, w)
+    self_coef = None
+    if add_self_loops:
+        pos, node, last_pos, last_node = adj.self_loops()
+        fill = 2.0 if improved else 1.0
+        loop_sum = torch.zeros_like(rowsum).index_add_(0, node, w[pos])
+        loop_w = torch.full_like(rowsum, fill).index_put((last_node,), w[last_pos])
+        deg = rowsum - loop_sum + loop_w
+        self_coef = (loop_w - loop_sum).unsqueeze(-1)
+    else:
+        deg = rowsum
+    d = deg.pow(-0.5)
+    d = d.masked_fill(torch.isinf(d), 0.0).unsqueeze(-1)
+    dx = d * x
+    out = spmm(adj, dx)
+    if self_coef is not None:
+        out = out + self_coef * dx
+    return d * out
