@@ -279,11 +279,10 @@ def _spmm_torch_sparse(adj: Adjacency, x: Tensor, value: Tensor | None, reduce: 
     colptr = csr2csc = None
     if x.requires_grad:
         colptr, _, csr2csc = adj.transposed()
-    row = adj.row if (value is not None and value.requires_grad) else None
     if reduce == "sum":
-        return ops.spmm_sum(row, adj.rowptr, adj.col, value, colptr, csr2csc, x)
+        return ops.spmm_sum(adj.row, adj.rowptr, adj.col, value, colptr, csr2csc, x)
     rowcount = adj.rowptr[1:] - adj.rowptr[:-1]
-    return ops.spmm_mean(row, adj.rowptr, adj.col, value, rowcount, colptr, csr2csc, x)
+    return ops.spmm_mean(adj.row, adj.rowptr, adj.col, value, rowcount, colptr, csr2csc, x)
 
 
 def spmm(graph: Any, x: Tensor, reduce: str = "sum", edge_weight: Tensor | None = None,
@@ -311,7 +310,13 @@ def spmm(graph: Any, x: Tensor, reduce: str = "sum", edge_weight: Tensor | None 
         raise ValueError(f"spmm needs one scalar weight per edge, got edge weights of shape {list(adj.value.shape)}")
     trailing = x.shape[1:]
     x2 = x.reshape(x.size(0), -1) if x.dim() != 2 else x
-    if backend.spmm_backend(x.device, reduce) == "torch_sparse":
+    if adj.num_edges == 0:
+        # No entries: all-zero output, still attached to x (and the weights) so
+        # that gradients are defined; torch_sparse's max/min kernels fail here.
+        out = x2.new_zeros(adj.num_dst, x2.size(1)) + x2[:0].sum(0, keepdim=True)
+        if adj.value is not None:
+            out = out + adj.value[:0].sum()
+    elif backend.spmm_backend(x.device, reduce) == "torch_sparse":
         value = None if adj.value is None else adj.value.to(x.dtype)
         out = _spmm_torch_sparse(adj, x2, value, reduce)
     else:

@@ -1,0 +1,46 @@
+# graphkit: `make demo` (set up + train a model), `make test` (set up + run the tests).
+# Both create .venv on first use; nothing needs to be installed by hand.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TORCH_VERSION ?= 2.13.0
+# EXTENSIONS=0 skips the (optional, several-minute) torch-scatter/torch-sparse builds.
+EXTENSIONS ?= 1
+
+.PHONY: install demo test test-fast bench clean
+
+$(VENV)/.installed: pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+	# Pin torch first: every later step sees it installed and keeps it.
+	$(BIN)/pip install -q torch==$(TORCH_VERSION)
+	$(BIN)/pip install -q -e ".[test,bench]"
+ifeq ($(EXTENSIONS),1)
+	# Optional compiled backends. ninja lets torch's extension builder compile
+	# in parallel; --no-build-isolation builds against the pinned torch. pip
+	# caches the built wheels, so later installs take seconds.
+	$(BIN)/pip install -q ninja
+	$(BIN)/pip install --no-build-isolation torch-scatter==2.1.2 \
+	  || echo "WARNING: torch-scatter did not build; graphkit uses its pure-torch path"
+	$(BIN)/pip install --no-build-isolation torch-sparse==0.6.18 \
+	  || echo "WARNING: torch-sparse did not build; graphkit uses its pure-torch path"
+endif
+	$(BIN)/graphkit info
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/python examples/gcn_cora.py
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow" -x -q
+
+bench: install
+	$(BIN)/python benchmarks/bench_conv.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

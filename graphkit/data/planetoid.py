@@ -1,0 +1,62 @@
+"""Planetoid citation graphs (Cora, CiteSeer, PubMed) with the public split.
+
+Reads the original ``ind.<name>.*`` files from ``<root>/planetoid/<Name>/raw``
+(PyG's layout) and returns a PyG ``Data`` without writing anything there. If
+the files are absent they are downloaded from the Planetoid repository into a
+temporary folder and moved into place only when complete.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from torch_geometric.data import Data
+
+from graphkit.data.root import data_root, missing_files_error
+
+URL = "https://github.com/kimiyoung/planetoid/raw/master/data"
+NAMES = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
+SUFFIXES = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
+
+
+def raw_files(name: str) -> list[str]:
+    return [f"ind.{name.lower()}.{s}" for s in SUFFIXES]
+
+
+def _download(name: str, raw: Path) -> None:
+    from torch_geometric.data import download_url
+
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=raw.parent) as tmp:
+        for f in raw_files(name):
+            download_url(f"{URL}/{f}", tmp, log=False)
+        shutil.move(tmp, raw)  # whole folder or nothing
+        Path(tmp).mkdir()  # let TemporaryDirectory clean up an empty folder
+
+
+def load_planetoid(name: str, root: str | None = None, download: bool = True) -> Data:
+    """Load ``cora``, ``citeseer`` or ``pubmed`` (case-insensitive) as one graph.
+
+    Returns ``Data`` with ``x: [N, F]``, ``edge_index: [2, E]`` (undirected,
+    coalesced), ``y: [N]`` and ``train_mask``/``val_mask``/``test_mask`` (the
+    public 20-per-class / 500 / 1000 split).
+    """
+    key = name.lower()
+    if key not in NAMES:
+        raise ValueError(f"unknown Planetoid dataset {name!r}; choose one of {sorted(NAMES)}")
+    raw = data_root(root) / "planetoid" / NAMES[key] / "raw"
+    files = raw_files(key)
+    if not all((raw / f).exists() for f in files):
+        if download and not raw.exists():
+            try:
+                _download(key, raw)
+            except Exception as exc:  # network or permission failure: say what to do
+                raise missing_files_error(
+                    NAMES[key], raw, files, f"Download from {URL} failed ({exc.__class__.__name__}: {exc})."
+                ) from exc
+        if not all((raw / f).exists() for f in files):
+            raise missing_files_error(NAMES[key], raw, files, f"Get them from {URL}/.")
+    from torch_geometric.io import read_planetoid_data
+
+    return read_planetoid_data(str(raw), key)

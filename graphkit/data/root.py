@@ -1,0 +1,40 @@
+"""Where data lives: one rule for every loader.
+
+Data root: the explicit argument (``--data-root``), else ``$GRAPHKIT_DATA``,
+else ``datasets/`` in the working directory. The data root may be read-only:
+loaders never write processed files beside the raw ones; caches go to
+:func:`cache_dir` (``$GRAPHKIT_CACHE``, else ``~/.cache/graphkit``).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    """Resolve the data root by the rule above (the directory need not exist)."""
+    if root is not None:
+        return Path(root).expanduser()
+    env = os.environ.get("GRAPHKIT_DATA")
+    return Path(env).expanduser() if env else Path("datasets")
+
+
+def cache_dir() -> Path:
+    """Writable cache for processed data (created on first use)."""
+    env = os.environ.get("GRAPHKIT_CACHE")
+    base = Path(env).expanduser() if env else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "graphkit"
+    base.mkdir(parents=True, exist_ok=True)
+    return base
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """Raised when a dataset's files are absent and could not be downloaded."""
+
+
+def missing_files_error(name: str, directory: Path, files: list[str], how: str) -> DatasetNotFoundError:
+    missing = [f for f in files if not (directory / f).exists()]
+    return DatasetNotFoundError(
+        f"dataset {name!r}: {len(missing)} of {len(files)} expected files are missing in {directory.resolve()} "
+        f"(missing: {', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''}). {how} "
+        "Point graphkit at another data root with --data-root or GRAPHKIT_DATA."
+    )

@@ -1,0 +1,54 @@
+"""Examples run end to end (--smoke), and the CLI answers."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import data_root
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(args, env_extra=None, cwd=ROOT):
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+
+
+def test_demo_falls_back_to_karate_offline(tmp_path):
+    proc = run([str(ROOT / "examples" / "gcn_cora.py"), "--smoke", "--data-root", str(tmp_path)])
+    assert proc.returncode == 0, proc.stderr
+    assert "falling back to the karate club" in proc.stdout
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("GCN on Zachary's karate club") and "test accuracy" in last
+
+
+def test_demo_on_cora_from_the_data_root():
+    root = data_root()
+    if root is None or not (Path(root) / "planetoid" / "Cora").exists():
+        pytest.skip("GRAPHKIT_DATA does not hold planetoid/Cora")
+    proc = run([str(ROOT / "examples" / "gcn_cora.py"), "--smoke"], {"GRAPHKIT_DATA": root})
+    assert proc.returncode == 0, proc.stderr
+    assert "GCN on Cora" in proc.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.slow
+def test_demo_full_run_reaches_kipf_accuracy():
+    root = data_root()
+    if root is None or not (Path(root) / "planetoid" / "Cora").exists():
+        pytest.skip("GRAPHKIT_DATA does not hold planetoid/Cora")
+    proc = run([str(ROOT / "examples" / "gcn_cora.py")], {"GRAPHKIT_DATA": root})
+    assert proc.returncode == 0, proc.stderr
+    acc = float(proc.stdout.strip().splitlines()[-1].split("test accuracy ")[1].split()[0])
+    assert acc > 0.78, proc.stdout  # Kipf & Welling report 81.5; one seed varies by about 1 point
+
+
+def test_cli_info():
+    from graphkit.cli import info, main
+
+    text = info()
+    assert "optional packages:" in text and "default backends" in text and "data root" in text
+    assert main(["info"]) == 0
