@@ -16,7 +16,8 @@ def info() -> str:
     lines = [
         f"graphkit {graphkit.__version__}, torch {torch.__version__}, CUDA available: {torch.cuda.is_available()}",
         "optional packages: " + ", ".join(f"{k}={'yes' if v else 'no'}" for k, v in backend.summary().items()),
-        f"default backends (cpu): scatter={backend.scatter_backend(cpu)}, "
+        f"default backends (cpu): scatter sum={backend.scatter_backend(cpu, 'sum')}, "
+        f"scatter max={backend.scatter_backend(cpu, 'max')}, "
         f"spmm sum={backend.spmm_backend(cpu, 'sum')}, spmm max={backend.spmm_backend(cpu, 'max')}",
         f"data root: {data_root().resolve()}  cache: {cache_dir()}",
     ]

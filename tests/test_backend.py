@@ -20,17 +20,31 @@ def test_context_manager_forces_and_restores():
 def test_use_all_torch():
     with backend.use(all="torch"):
         assert backend.spmm_backend(CPU, "max") == "torch"
-        assert backend.scatter_backend(CPU) == "torch"
+        assert backend.scatter_backend(CPU, "max") == "torch"
 
 
 def test_env_var_forces(monkeypatch):
     monkeypatch.setenv("GRAPHKIT_BACKEND", "torch")
     assert backend.spmm_backend(CPU, "max") == "torch"
     assert backend.scatter_backend(CPU) == "torch"
+    assert backend.scatter_backend(CPU, "max") == "torch"
     monkeypatch.delenv("GRAPHKIT_BACKEND")
     monkeypatch.setenv("GRAPHKIT_SPMM_BACKEND", "nonsense")
     with pytest.raises(ValueError, match="unknown spmm backend 'nonsense'"):
         backend.spmm_backend(CPU, "sum")
+
+
+def test_defaults_with_extensions(monkeypatch):
+    import types
+
+    for name in ("torch_scatter", "torch_sparse"):
+        monkeypatch.setitem(backend._probed, name, types.ModuleType(name))
+    # the measured winners (see the comments in backend.py)
+    assert backend.spmm_backend(CPU, "sum") == "torch"
+    assert backend.spmm_backend(CPU, "mean") == "torch"
+    assert backend.spmm_backend(CPU, "max") == "torch_sparse"
+    assert backend.scatter_backend(CPU, "sum") == "torch"
+    assert backend.scatter_backend(CPU, "min") == "torch"
 
 
 def test_unknown_family_and_impl_are_errors():

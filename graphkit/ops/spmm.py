@@ -59,8 +59,8 @@ class Adjacency:
                  _shared: dict[str, Any] | None = None):
         self.rowptr, self.row, self.col, self.perm, self.value = rowptr, row, col, perm, value
         self.num_src, self.num_dst = num_src, num_dst
-        # Structure-derived tensors (transpose, self-loop positions, int32
-        # copies) are shared by every Adjacency made by with_value().
+        # Structure-derived tensors (transpose, self-loop positions, ones)
+        # are shared by every Adjacency made by with_value().
         self._shared: dict[str, Any] = {} if _shared is None else _shared
 
     # -- construction -------------------------------------------------------
@@ -168,19 +168,6 @@ class Adjacency:
             self._shared["loops"] = (pos, node, pos_s[is_last], node_s[is_last])
         return self._shared["loops"]
 
-    def _index32(self, which: str) -> tuple[Tensor, Tensor]:
-        # MKL's CSR kernels take 32-bit indices; torch converts int64 indices on
-        # every call otherwise (measured: MEASURE_G per arxiv-scale SpMM).
-        key = ("i32", which)
-        if key not in self._shared:
-            if which == "fwd":
-                ptr, idx = self.rowptr, self.col
-            else:
-                ptr, idx, _ = self.transposed()
-            small = self.num_edges < 2**31 - 1 and self.device.type == "cpu"
-            self._shared[key] = (ptr.int(), idx.int()) if small else (ptr, idx)
-        return self._shared[key]
-
 
 def as_adjacency(graph: Any, num_nodes: int | tuple[int, int] | None,
                  edge_weight: Tensor | None = None) -> Adjacency:
@@ -242,8 +229,7 @@ class _SpMMSum(torch.autograd.Function):
     def forward(ctx, value: Tensor, x: Tensor, adj: Adjacency) -> Tensor:  # type: ignore[override]
         ctx.adj = adj
         ctx.save_for_backward(value, x)
-        ptr, idx = adj._index32("fwd")
-        return _csr_mm(ptr, idx, value, (adj.num_dst, adj.num_src), x)
+        return _csr_mm(adj.rowptr, adj.col, value, (adj.num_dst, adj.num_src), x)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):  # type: ignore[override]
@@ -251,9 +237,8 @@ class _SpMMSum(torch.autograd.Function):
         adj: Adjacency = ctx.adj
         grad_value = grad_x = None
         if ctx.needs_input_grad[1]:
-            _, _, csr2csc = adj.transposed()
-            ptr, idx = adj._index32("bwd")
-            grad_x = _csr_mm(ptr, idx, value[csr2csc], (adj.num_src, adj.num_dst), grad_out)
+            colptr, row_t, csr2csc = adj.transposed()
+            grad_x = _csr_mm(colptr, row_t, value[csr2csc], (adj.num_src, adj.num_dst), grad_out)
         if ctx.needs_input_grad[0]:
             grad_value = sddmm(adj.row, adj.col, grad_out, x)
         return grad_value, grad_x, None

@@ -125,5 +125,22 @@ def test_gather_matches_indexing(dtype):
     torch.testing.assert_close(x.grad, expect)
 
 
+@pytest.mark.parametrize("reduce", ["max", "min"])
+def test_tied_extremes_share_the_gradient(scatter_impl, reduce):
+    # columns tie in different places; a wrong tie rule shows up per column
+    src = torch.tensor([[1.0, 5.0], [3.0, 5.0], [3.0, -2.0], [0.0, 4.0]], dtype=torch.float64)
+    if reduce == "min":
+        src = -src
+    src.requires_grad_()
+    out = scatter(src, torch.tensor([0, 0, 0, 0]), 1, reduce)
+    out.backward(torch.tensor([[6.0, 10.0]], dtype=torch.float64))
+    g = src.grad
+    torch.testing.assert_close(g.sum(0), torch.tensor([6.0, 10.0], dtype=torch.float64))
+    assert g[0, 0] == 0 and g[3, 0] == 0 and g[2, 1] == 0 and g[3, 1] == 0
+    if scatter_impl == "torch":  # split evenly; torch_scatter picks one of the tied entries
+        torch.testing.assert_close(g[1:3, 0], torch.tensor([3.0, 3.0], dtype=torch.float64))
+        torch.testing.assert_close(g[0:2, 1], torch.tensor([5.0, 5.0], dtype=torch.float64))
+
+
 def test_fixture_forces_backend(scatter_impl):
-    assert backend.scatter_backend(torch.device("cpu")) == scatter_impl
+    assert backend.scatter_backend(torch.device("cpu"), "max") == scatter_impl
