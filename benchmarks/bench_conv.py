@@ -10,10 +10,13 @@ each method:
   graphkit/Adjacency  graphkit layer with a prebuilt Adjacency (the intended use)
 
 and each graphkit backend (torch; torch_scatter + torch_sparse when installed),
-it times ``out = conv(x, graph); out.sum().backward()`` with ``x.requires_grad``
-(a hidden layer: the backward needs A^T), median of several runs after a
-warm-up. Each configuration runs in a fresh subprocess; peak memory is the rise
-of the process's peak RSS over its RSS just before the first call.
+it times ``out = conv(x, graph); out.backward(g)`` (``g`` a fixed dense
+cotangent, as a real loss gives) in two cases: an *input* layer (``x`` is data,
+no gradient: the arxiv GCN's 128 -> 256 layer) and a *hidden* layer
+(``x.requires_grad``: the backward also needs A^T x grad). Median of several
+runs after a warm-up. Each configuration runs in a fresh subprocess; peak
+memory is the rise of the process's peak RSS over its RSS just before the
+first call.
 
 It also times graphkit's sum aggregation alone (spmm, 128 wide) and reports
 its effective bandwidth next to a measured memory bandwidth (a large tensor copy).
@@ -71,7 +74,7 @@ def run_one(cfg: dict) -> dict:
     torch.manual_seed(0)
     n, e = cfg["nodes"], cfg["edges"]
     edge_index = torch.randint(0, n, (2, e))
-    x = torch.randn(n, F_IN, requires_grad=True)
+    x = torch.randn(n, F_IN, requires_grad=cfg["case"] == "hidden")
     lib, graph_kind, impl = cfg["lib"], cfg["graph"], cfg["backend"]
 
     def mlp():
@@ -94,9 +97,11 @@ def run_one(cfg: dict) -> dict:
                                                                              spmm="torch_sparse")
         graph = Adjacency.from_edge_index(edge_index, num_nodes=n) if graph_kind == "Adjacency" else edge_index
 
+    cotangent = torch.randn(n, F_HID)
+
     def step():
         out = conv(x, graph)
-        out.sum().backward()
+        out.backward(cotangent)
         x.grad = None
         conv.zero_grad(set_to_none=True)
 
@@ -106,7 +111,7 @@ def run_one(cfg: dict) -> dict:
         t0 = time.perf_counter()
         step()  # warm-up (also builds an Adjacency's cached transpose)
         first = time.perf_counter() - t0
-        reps = 1 if first > 5 else (3 if first > 0.5 else 7)
+        reps = 1 if first > 5 else (3 if first > 0.5 else (7 if first > 0.05 else 21))
         times = []
         for _ in range(reps):
             t0 = time.perf_counter()
@@ -115,7 +120,7 @@ def run_one(cfg: dict) -> dict:
         peak = _rss_kib("VmHWM")
         res = {"time_s": statistics.median(times), "first_s": first, "reps": reps,
                "peak_mib": (peak - rss0) / 1024}
-        if lib == "graphkit" and graph_kind == "Adjacency" and cfg["layer"] == "gcn":
+        if lib == "graphkit" and graph_kind == "Adjacency" and cfg["layer"] == "gcn" and cfg["case"] == "input":
             res.update(_aggregation(graph, n, e))
     return res
 
@@ -160,33 +165,36 @@ def _timed(fn) -> float:
 def configs(sizes, backends, have_ts):
     for name, n, e in sizes:
         for layer in ("gcn", "gin"):
-            yield dict(size=name, nodes=n, edges=e, layer=layer, lib="pyg", graph="edge_index", backend="-")
-            if have_ts:
-                yield dict(size=name, nodes=n, edges=e, layer=layer, lib="pyg", graph="SparseTensor", backend="-")
-            for impl in backends:
-                for g in ("edge_index", "Adjacency"):
-                    yield dict(size=name, nodes=n, edges=e, layer=layer, lib="graphkit", graph=g, backend=impl)
+            for case in ("input", "hidden"):
+                base = dict(size=name, nodes=n, edges=e, layer=layer, case=case)
+                yield dict(base, lib="pyg", graph="edge_index", backend="-")
+                if have_ts:
+                    yield dict(base, lib="pyg", graph="SparseTensor", backend="-")
+                for impl in backends:
+                    for g in ("edge_index", "Adjacency"):
+                        yield dict(base, lib="graphkit", graph=g, backend=impl)
 
 
 def table(results: list[dict], bw: float) -> str:
     lines = [
-        "| edges | layer | method | backend | fwd+bwd (s) | vs PyG edge_index | vs PyG SparseTensor | peak mem (MiB) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| edges | layer | case | method | backend | fwd+bwd (s) | vs PyG edge_index | vs PyG SparseTensor "
+        "| peak mem (MiB) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     ref = {}
     for r in results:
         if r["lib"] == "pyg" and "time_s" in r:
-            ref[(r["size"], r["layer"], r["graph"])] = r["time_s"]
+            ref[(r["size"], r["layer"], r["case"], r["graph"])] = r["time_s"]
     for r in results:
         if "time_s" not in r:
-            lines.append(f"| {r['edges']:,} | {r['layer']} | {r['lib']}/{r['graph']} | {r['backend']} | "
-                         f"failed: {r.get('error', '?')} | | | |")
+            lines.append(f"| {r['edges']:,} | {r['layer']} | {r['case']} | {r['lib']}/{r['graph']} | "
+                         f"{r['backend']} | failed: {r.get('error', '?')} | | | |")
             continue
-        a = ref.get((r["size"], r["layer"], "edge_index"))
-        b = ref.get((r["size"], r["layer"], "SparseTensor"))
+        a = ref.get((r["size"], r["layer"], r["case"], "edge_index"))
+        b = ref.get((r["size"], r["layer"], r["case"], "SparseTensor"))
         ra = f"{a / r['time_s']:.1f}x" if a else "-"
         rb = f"{b / r['time_s']:.1f}x" if b else "-"
-        lines.append(f"| {r['edges']:,} | {r['layer']} | {r['lib']}/{r['graph']} | {r['backend']} | "
+        lines.append(f"| {r['edges']:,} | {r['layer']} | {r['case']} | {r['lib']}/{r['graph']} | {r['backend']} | "
                      f"{r['time_s']:.4f} | {ra} | {rb} | {r['peak_mib']:.0f} |")
     agg = [r for r in results if "agg_s" in r]
     lines += ["", f"Aggregation alone (graphkit spmm sum, 128 wide, prebuilt Adjacency); measured memory "
@@ -248,7 +256,8 @@ def main() -> None:
     body = (f"Measured {meta['date']} on {meta['cores']} CPU cores ({meta['cpu']}), torch {meta['torch']}, "
             f"{meta['threads']} threads; `python benchmarks/bench_conv.py` "
             f"(raw: `benchmarks/results/conv_cpu.json`). Random graphs, 128 input features, 256 hidden; "
-            f"time = median forward+backward with `x.requires_grad`; ratios = PyG time / this row's time "
+            f"time = median forward+backward with a dense cotangent; case *input* = `x` without gradient "
+            f"(a model's first layer), *hidden* = `x.requires_grad`; ratios = PyG time / this row's time "
             f"(higher is better), measured in the same run.\n\n" + table(results, bw))
     if not args.no_docs:
         write_docs("conv", body)

@@ -82,9 +82,9 @@ class GCNConv(nn.Module):
             if self.cached:
                 self._cached_adj = adj
         if self.out_channels > self.in_channels:
-            out = self.lin(self.propagate(adj, x))
-        else:
-            out = self.propagate(adj, self.lin(x))
+            # aggregate the narrower features; the bias rides along in addmm
+            return torch.nn.functional.linear(self.propagate(adj, x), self.lin.weight, self.bias)
+        out = self.propagate(adj, self.lin(x))
         return out if self.bias is None else out + self.bias
 
     def extra_repr(self) -> str:

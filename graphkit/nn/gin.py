@@ -40,7 +40,7 @@ class _GINBase(nn.Module):
 
     def _finish(self, out: Tensor, x_dst: Tensor | None) -> Tensor:
         if x_dst is not None:
-            out = out + (1 + self.eps) * x_dst
+            out = torch.addcmul(out, 1 + self.eps, x_dst)  # one fused pass
         return self.nn(out)
 
 

@@ -7,11 +7,12 @@ from graphkit.ops.check import check_edge_index, check_features, check_finite
 from graphkit.ops.graph import (add_remaining_self_loops, add_self_loops, coalesce, degree, gcn_norm,
                                 remove_self_loops, rw_norm, to_undirected)
 from graphkit.ops.scatter import gather, ptr_to_index, scatter, segment, softmax
-from graphkit.ops.spmm import Adjacency, as_adjacency, gcn_aggregate, sddmm, spmm
+from graphkit.ops.spmm import Adjacency, as_adjacency, gcn_aggregate, gcn_coefficients, sddmm, spmm
 
 __all__ = [
     "Adjacency", "add_remaining_self_loops", "add_self_loops", "as_adjacency", "check_edge_index",
-    "check_features", "check_finite", "coalesce", "degree", "gather", "gcn_aggregate", "gcn_norm",
+    "check_features", "check_finite", "coalesce", "degree", "gather", "gcn_aggregate", "gcn_coefficients",
+    "gcn_norm",
     "ptr_to_index", "remove_self_loops", "rw_norm", "scatter", "sddmm", "segment", "softmax", "spmm",
     "to_undirected",
 ]

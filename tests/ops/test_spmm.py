@@ -137,5 +137,23 @@ def test_gcn_aggregate_matches_dense(any_backend, case, improved, add_loops, dty
                                dense_gcn(ei, ones, n, improved, add_loops) @ x.detach(), **tol(dtype))
 
 
+def test_csr_kernel_ignores_garbage_in_its_output_buffer(monkeypatch):
+    # _csr_mm writes into torch.empty memory with beta=0; fresh pages are often
+    # zero, so make the buffer NaN explicitly, with empty rows in the matrix.
+    import importlib
+
+    spmm_mod = importlib.import_module("graphkit.ops.spmm")
+
+    real_new_empty = torch.Tensor.new_empty
+    monkeypatch.setattr(torch.Tensor, "new_empty",
+                        lambda self, *size, **kw: real_new_empty(self, *size, **kw).fill_(float("nan")))
+    ei, n, _ = make_graph("isolated", 0)
+    adj = Adjacency.from_edge_index(ei, num_nodes=n)
+    x = torch.randn(n, 5, dtype=torch.float64)
+    out = spmm_mod._csr_mm(adj.rowptr, adj.col, torch.ones(ei.size(1), dtype=torch.float64), (n, n), x)
+    assert torch.isfinite(out).all()
+    torch.testing.assert_close(out, dense_adj(ei, torch.ones(ei.size(1), dtype=torch.float64), n, n) @ x)
+
+
 def test_fixture_forces_spmm_backend(spmm_impl):
     assert backend.spmm_backend(torch.device("cpu"), "sum") == spmm_impl
