@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(BIN)/pip install -q --upgrade pip setuptools wheel
 	# Pin torch first: every later step sees it installed and keeps it.
 	$(BIN)/pip install -q torch==$(TORCH_VERSION)
-	$(BIN)/pip install -q -e ".[test,bench]"
+	$(BIN)/pip install -q -e ".[test]"
 ifeq ($(EXTENSIONS),1)
 	# Optional compiled backends. ninja lets torch's extension builder compile
 	# in parallel; --no-build-isolation builds against the pinned torch. pip

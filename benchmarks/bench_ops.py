@@ -79,7 +79,8 @@ def main() -> None:
                      bench(lambda: _csr_mm(adj.rowptr, adj.col, ones, (N, N), xd))))
         rows.append(("spmm fwd only", "sum", "gather + index_add_ (E x F messages)",
                      bench(lambda: torch.zeros(N, F).index_add_(0, ei[1], xd.index_select(0, ei[0])), reps=3)))
-        rows.append(("build", "-", "Adjacency.from_edge_index", bench(lambda: Adjacency.from_edge_index(ei, num_nodes=N))))
+        rows.append(("build", "-", "Adjacency.from_edge_index",
+                     bench(lambda: Adjacency.from_edge_index(ei, num_nodes=N))))
         rows.append(("build", "-", "Adjacency.transposed (first call)",
                      bench(lambda: Adjacency.from_edge_index(ei, num_nodes=N).transposed())
                      - bench(lambda: Adjacency.from_edge_index(ei, num_nodes=N))))

@@ -182,6 +182,21 @@ def spmm_backend(device: torch.device, reduce: str) -> str:
     return "torch"
 
 
+def spmm_builds_csr(num_edges: int, num_features: int) -> bool:
+    """Given a plain edge_index, build a CSR (True) or gather-scatter in edge order (False)?
+
+    Sorting the edges costs a fixed ~0.4 ms (torch's argsort) plus O(E); the
+    CSR product then beats gather + index_add_. Measured forward(+backward),
+    random graphs, 2-core CPU: F=16, E=3e4: CSR 2.0 ms vs gather-scatter
+    0.36 ms; F=16, E=1e5: 2.9 vs 4.2 ms; F=128, E=1e4: 0.78 vs 1.41 ms;
+    F=128, E=1e5: 4.6 vs 14.2 ms. Crossover near E x F = 2^19.
+    """
+    forced = _forced.get().get("spmm") or _env_choice("spmm")
+    if forced == "torch_sparse":
+        return True
+    return num_edges * num_features >= 1 << 19
+
+
 # ---------------------------------------------------------------------------
 # Input validation level
 

@@ -22,7 +22,10 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
 def cache_dir() -> Path:
     """Writable cache for processed data (created on first use)."""
     env = os.environ.get("GRAPHKIT_CACHE")
-    base = Path(env).expanduser() if env else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "graphkit"
+    if env:
+        base = Path(env).expanduser()
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "graphkit"
     base.mkdir(parents=True, exist_ok=True)
     return base
 

@@ -6,7 +6,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from graphkit.ops import Adjacency, as_adjacency, check_edge_index, check_features, scatter, segment, spmm
+from graphkit.ops import as_adjacency, check_edge_index, check_features, scatter, segment, spmm
 from graphkit.ops.check import check_edge_values
 
 
@@ -40,7 +40,7 @@ class _GINBase(nn.Module):
 
     def _finish(self, out: Tensor, x_dst: Tensor | None) -> Tensor:
         if x_dst is not None:
-            out = torch.addcmul(out, 1 + self.eps, x_dst)  # one fused pass
+            out = out.addcmul_(1 + self.eps, x_dst)  # in place: out is the layer's own fresh sum
         return self.nn(out)
 
 

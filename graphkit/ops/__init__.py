@@ -4,8 +4,16 @@ Every layer in graphkit reaches sparse compute through these functions; the
 implementation behind each is chosen in :mod:`graphkit.backend`.
 """
 from graphkit.ops.check import check_edge_index, check_features, check_finite
-from graphkit.ops.graph import (add_remaining_self_loops, add_self_loops, coalesce, degree, gcn_norm,
-                                remove_self_loops, rw_norm, to_undirected)
+from graphkit.ops.graph import (
+                                add_remaining_self_loops,
+                                add_self_loops,
+                                coalesce,
+                                degree,
+                                gcn_norm,
+                                remove_self_loops,
+                                rw_norm,
+                                to_undirected,
+)
 from graphkit.ops.scatter import gather, ptr_to_index, scatter, segment, softmax
 from graphkit.ops.spmm import Adjacency, as_adjacency, gcn_aggregate, gcn_coefficients, sddmm, spmm
 

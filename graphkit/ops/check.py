@@ -20,15 +20,19 @@ def enabled() -> bool:
     return backend.validation_level() != "off"
 
 
+def _check_index_tensor(t: object, name: str, shape_hint: str) -> None:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor{shape_hint}, got {type(t).__name__}")
+    if t.dtype not in _INDEX_DTYPES:
+        raise TypeError(f"{name} must have dtype int64 or int32, got {t.dtype}")
+
+
 def check_edge_index(edge_index: object, num_src: int | None = None, num_dst: int | None = None,
                      name: str = "edge_index") -> None:
     """``edge_index``: integer tensor [2, E] with 0 <= edge_index[0] < num_src, edge_index[1] < num_dst."""
     if not enabled():
         return
-    if not isinstance(edge_index, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape [2, E], got {type(edge_index).__name__}")
-    if edge_index.dtype not in _INDEX_DTYPES:
-        raise TypeError(f"{name} must have dtype int64 or int32, got {edge_index.dtype}")
+    _check_index_tensor(edge_index, name, " of shape [2, E]")
     if edge_index.dim() != 2 or edge_index.size(0) != 2:
         raise ValueError(f"{name} must have shape [2, E], got {list(edge_index.shape)}")
     if edge_index.numel() == 0:
@@ -50,10 +54,7 @@ def check_index(index: object, size: int | None, length: int | None = None, name
     """``index``: 1-D integer tensor with values in [0, size) and ``length`` entries."""
     if not enabled():
         return
-    if not isinstance(index, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(index).__name__}")
-    if index.dtype not in _INDEX_DTYPES:
-        raise TypeError(f"{name} must have dtype int64 or int32, got {index.dtype}")
+    _check_index_tensor(index, name, "")
     if index.dim() != 1:
         raise ValueError(f"{name} must be 1-D, got shape {list(index.shape)}")
     if length is not None and index.numel() != length:

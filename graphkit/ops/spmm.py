@@ -40,6 +40,14 @@ warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta 
 _SDDMM_CHUNK = 1 << 24
 
 
+def _argsort_small_keys(keys: Tensor, bound: int) -> Tensor:
+    """Stable argsort of node ids in ``[0, bound)``; int32 keys sort ~1.7x faster
+    than int64 (17 ms vs 30 ms for 2.3M keys on a 2-core CPU)."""
+    if bound < 2**31 and keys.device.type == "cpu":
+        keys = keys.int()
+    return torch.argsort(keys, stable=True)
+
+
 class Adjacency:
     """Sparse matrix ``A`` of shape ``[num_dst, num_src]`` with ``A[i, j] = w`` for each edge ``j -> i``.
 
@@ -84,7 +92,7 @@ class Adjacency:
         check.check_edge_values(edge_weight, edge_index.size(1))
         edge_index = edge_index.long()
         src, dst = edge_index[0], edge_index[1]
-        perm = torch.argsort(dst, stable=True)
+        perm = _argsort_small_keys(dst, num_dst)
         counts = torch.bincount(dst, minlength=num_dst)
         rowptr = torch.zeros(num_dst + 1, dtype=torch.long, device=dst.device)
         torch.cumsum(counts, 0, out=rowptr[1:])
@@ -141,7 +149,7 @@ class Adjacency:
     def transposed(self) -> tuple[Tensor, Tensor, Tensor]:
         """``(colptr, row_t, csr2csc)``: CSR of ``A^T`` (by source) and the entry permutation."""
         if "t" not in self._shared:
-            csr2csc = torch.argsort(self.col, stable=True)
+            csr2csc = _argsort_small_keys(self.col, self.num_src)
             counts = torch.bincount(self.col, minlength=self.num_src)
             colptr = torch.zeros(self.num_src + 1, dtype=torch.long, device=self.device)
             torch.cumsum(counts, 0, out=colptr[1:])
@@ -274,6 +282,24 @@ def _spmm_torch_sparse(adj: Adjacency, x: Tensor, value: Tensor | None, reduce: 
     return ops.spmm_mean(adj.row, adj.rowptr, adj.col, value, rowcount, colptr, csr2csc, x)
 
 
+def _spmm_edge_order(edge_index: Tensor, x: Tensor, reduce: str, edge_weight: Tensor | None,
+                     num_nodes: int | tuple[int, int]) -> Tensor:
+    """Gather + scatter in edge order, for small E x F where sorting costs more than it saves."""
+    num_src, num_dst = num_nodes if isinstance(num_nodes, tuple) else (num_nodes, num_nodes)
+    check.check_edge_index(edge_index, num_src, num_dst)
+    check.check_edge_values(edge_weight, edge_index.size(1))
+    if check.enabled() and x.size(0) != num_src:
+        raise ValueError(f"x has {x.size(0)} rows but the adjacency has {num_src} source nodes")
+    msg = x.index_select(0, edge_index[0])
+    if edge_weight is not None:
+        if edge_weight.dim() != 1:
+            raise ValueError(f"spmm needs one scalar weight per edge, got edge weights of shape "
+                             f"{list(edge_weight.shape)}")
+        msg = msg * edge_weight.to(x.dtype).unsqueeze(-1)
+    with backend.validation("off"):
+        return scatter(msg, edge_index[1], num_dst, reduce)
+
+
 def spmm(graph: Any, x: Tensor, reduce: str = "sum", edge_weight: Tensor | None = None,
          num_nodes: int | tuple[int, int] | None = None) -> Tensor:
     """Sparse-dense product ``out[i] = reduce_{j -> i} w_ji * x[j]``.
@@ -292,6 +318,9 @@ def spmm(graph: Any, x: Tensor, reduce: str = "sum", edge_weight: Tensor | None 
     check.check_features(x, name="x")
     if num_nodes is None:
         num_nodes = x.size(0) if not isinstance(graph, Adjacency) else None
+    if (isinstance(graph, Tensor) and reduce in ("sum", "mean") and x.dim() == 2
+            and not backend.spmm_builds_csr(graph.size(-1), x.size(1))):
+        return _spmm_edge_order(graph, x, reduce, edge_weight, num_nodes)
     adj = as_adjacency(graph, num_nodes, edge_weight)
     if check.enabled() and x.size(0) != adj.num_src:
         raise ValueError(f"x has {x.size(0)} rows but the adjacency has {adj.num_src} source nodes")
@@ -376,4 +405,5 @@ def gcn_aggregate(graph: Any, x: Tensor, improved: bool = False, add_self_loops:
     normed = Adjacency(adj.rowptr, adj.row, adj.col, adj.perm, value, adj.num_src, adj.num_dst, adj._shared)
     with backend.validation("off"):
         out = spmm(normed, x)
-    return out if diag is None else torch.addcmul(out, diag.unsqueeze(-1), x)
+    # out is a fresh tensor that no backward saved: accumulate in place
+    return out if diag is None else out.addcmul_(diag.unsqueeze(-1), x)

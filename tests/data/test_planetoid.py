@@ -5,8 +5,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import data_root
+
 from graphkit.data import DatasetNotFoundError, load_planetoid
 from graphkit.data.root import data_root as resolve_root
 

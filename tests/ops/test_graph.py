@@ -3,10 +3,18 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from conftest import DTYPES, GRAPH_CASES, make_graph, tol
-from graphkit.ops import (add_remaining_self_loops, add_self_loops, coalesce, degree, gcn_norm,
-                          remove_self_loops, rw_norm, to_undirected)
+
+from graphkit.ops import (
+    add_remaining_self_loops,
+    add_self_loops,
+    coalesce,
+    degree,
+    gcn_norm,
+    remove_self_loops,
+    rw_norm,
+    to_undirected,
+)
 
 SQUARE = [c for c in GRAPH_CASES if c != "bipartite"]
 

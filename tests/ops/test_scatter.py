@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from conftest import DTYPES, GRAPH_CASES, make_graph, tol
+
 from graphkit import backend
 from graphkit.ops import gather, ptr_to_index, scatter, segment, softmax
 

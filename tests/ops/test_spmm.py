@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from conftest import DTYPES, GRAPH_CASES, make_graph, tol
+
 from graphkit import backend
 from graphkit.ops import Adjacency, gcn_aggregate, spmm
 
@@ -38,7 +38,9 @@ def ref_spmm(ei, w, x, num_dst, reduce):
 @pytest.mark.parametrize("reduce", REDUCES)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("weighted", [False, True])
-def test_spmm_matches_dense(any_backend, case, reduce, dtype, weighted):
+@pytest.mark.parametrize("form", ["edge_index", "adjacency"])
+def test_spmm_matches_dense(any_backend, case, reduce, dtype, weighted, form):
+    """Both input forms: a small edge_index takes the edge-order path, an Adjacency the CSR kernels."""
     for seed in range(2):
         ei, num_src, num_dst = make_graph(case, seed)
         g = torch.Generator().manual_seed(100 + seed)
@@ -46,7 +48,11 @@ def test_spmm_matches_dense(any_backend, case, reduce, dtype, weighted):
         w = torch.rand(ei.size(1), dtype=dtype, generator=g) + 0.5
         w = w.requires_grad_(weighted)
         x_ref, w_ref = x.detach().clone().requires_grad_(), w.detach().clone().requires_grad_(weighted)
-        out = spmm(ei, x, reduce, edge_weight=w if weighted else None, num_nodes=(num_src, num_dst))
+        ew = w if weighted else None
+        if form == "adjacency":
+            out = spmm(Adjacency.from_edge_index(ei, ew, (num_src, num_dst)), x, reduce)
+        else:
+            out = spmm(ei, x, reduce, edge_weight=ew, num_nodes=(num_src, num_dst))
         expect = ref_spmm(ei, w_ref if weighted else torch.ones_like(w_ref), x_ref, num_dst, reduce)
         torch.testing.assert_close(out, expect, **tol(dtype))
         cot = torch.randn(out.shape, dtype=dtype, generator=g)
@@ -153,6 +159,18 @@ def test_csr_kernel_ignores_garbage_in_its_output_buffer(monkeypatch):
     out = spmm_mod._csr_mm(adj.rowptr, adj.col, torch.ones(ei.size(1), dtype=torch.float64), (n, n), x)
     assert torch.isfinite(out).all()
     torch.testing.assert_close(out, dense_adj(ei, torch.ones(ei.size(1), dtype=torch.float64), n, n) @ x)
+
+
+def test_edge_order_and_csr_paths_agree():
+    from graphkit import backend
+
+    ei, n, _ = make_graph("duplicates", 3)
+    x = torch.randn(n, 4, dtype=torch.float64)
+    w = torch.rand(ei.size(1), dtype=torch.float64)
+    assert not backend.spmm_builds_csr(ei.size(1), 4)  # small: edge order
+    assert backend.spmm_builds_csr(100_000, 128)       # large: CSR
+    for reduce in ("sum", "mean"):
+        torch.testing.assert_close(spmm(ei, x, reduce, w), spmm(Adjacency.from_edge_index(ei, w, n), x, reduce))
 
 
 def test_fixture_forces_spmm_backend(spmm_impl):
