@@ -13,10 +13,13 @@ and each graphkit backend (torch; torch_scatter + torch_sparse when installed),
 it times ``out = conv(x, graph); out.backward(g)`` (``g`` a fixed dense
 cotangent, as a real loss gives) in two cases: an *input* layer (``x`` is data,
 no gradient: the arxiv GCN's 128 -> 256 layer) and a *hidden* layer
-(``x.requires_grad``: the backward also needs A^T x grad). Median of several
-runs after a warm-up. Each configuration runs in a fresh subprocess; peak
-memory is the rise of the process's peak RSS over its RSS just before the
-first call.
+(``x.requires_grad``: the backward also needs A^T x grad).
+
+Times: one subprocess per (size, layer, case) builds every method and runs
+them round-robin after a warm-up, reporting each one's median; interleaving
+keeps slow drifts of the machine (allocator state, frequency) from favouring
+whichever method ran last. Peak memory: one subprocess per method, the rise of
+its peak RSS during one call over its RSS just before it.
 
 It also times graphkit's sum aggregation alone (spmm, 128 wide) and reports
 its effective bandwidth next to a measured memory bandwidth (a large tensor copy).
@@ -63,66 +66,90 @@ def _reset_peak() -> None:
         pass
 
 
-def run_one(cfg: dict) -> dict:
-    """Runs in a subprocess: build graph + layer, time forward+backward, measure peak RSS."""
+def _build(cfg: dict, n: int, edge_index, x):
+    """(layer, graph, backend-context factory) for one method."""
     import torch
 
     from graphkit import backend
     from graphkit.nn import GCNConv, GINConv
     from graphkit.ops import Adjacency
 
+    def mlp():
+        return torch.nn.Sequential(torch.nn.Linear(F_IN, F_HID), torch.nn.ReLU(), torch.nn.Linear(F_HID, F_HID))
+
+    torch.manual_seed(1)
+    if cfg["lib"] == "pyg":
+        import torch_geometric.nn as pyg
+
+        conv = pyg.GCNConv(F_IN, F_HID) if cfg["layer"] == "gcn" else pyg.GINConv(mlp())
+        if cfg["graph"] == "SparseTensor":
+            from torch_sparse import SparseTensor
+
+            return conv, SparseTensor(row=edge_index[1], col=edge_index[0], sparse_sizes=(n, n)), backend.use
+        return conv, edge_index, backend.use
+    conv = GCNConv(F_IN, F_HID) if cfg["layer"] == "gcn" else GINConv(mlp())
+    def ctx():
+        if cfg["backend"] == "torch":
+            return backend.use(all="torch")
+        return backend.use(scatter="torch_scatter", spmm="torch_sparse")
+
+    graph = Adjacency.from_edge_index(edge_index, num_nodes=n) if cfg["graph"] == "Adjacency" else edge_index
+    return conv, graph, ctx
+
+
+def _inputs(cfg: dict):
+    import torch
+
     torch.manual_seed(0)
     n, e = cfg["nodes"], cfg["edges"]
     edge_index = torch.randint(0, n, (2, e))
     x = torch.randn(n, F_IN, requires_grad=cfg["case"] == "hidden")
-    lib, graph_kind, impl = cfg["lib"], cfg["graph"], cfg["backend"]
+    return n, e, edge_index, x, torch.randn(n, F_HID)
 
-    def mlp():
-        return torch.nn.Sequential(torch.nn.Linear(F_IN, F_HID), torch.nn.ReLU(), torch.nn.Linear(F_HID, F_HID))
 
-    if lib == "pyg":
-        import torch_geometric.nn as pyg
+def _step(conv, graph, ctx, x, cotangent):
+    with ctx():
+        conv(x, graph).backward(cotangent)
+    x.grad = None
+    conv.zero_grad(set_to_none=True)
 
-        conv = pyg.GCNConv(F_IN, F_HID) if cfg["layer"] == "gcn" else pyg.GINConv(mlp())
-        if graph_kind == "SparseTensor":
-            from torch_sparse import SparseTensor
 
-            graph = SparseTensor(row=edge_index[1], col=edge_index[0], sparse_sizes=(n, n))
-        else:
-            graph = edge_index
-        ctx = backend.use()
-    else:
-        conv = GCNConv(F_IN, F_HID) if cfg["layer"] == "gcn" else GINConv(mlp())
-        ctx = backend.use(all="torch") if impl == "torch" else backend.use(scatter="torch_scatter",
-                                                                             spmm="torch_sparse")
-        graph = Adjacency.from_edge_index(edge_index, num_nodes=n) if graph_kind == "Adjacency" else edge_index
-
-    cotangent = torch.randn(n, F_HID)
-
-    def step():
-        out = conv(x, graph)
-        out.backward(cotangent)
-        x.grad = None
-        conv.zero_grad(set_to_none=True)
-
-    with ctx:
-        rss0 = _rss_kib("VmRSS")
-        _reset_peak()
+def run_group(group: dict) -> list[dict]:
+    """Runs in a subprocess: every method of one (size, layer, case), timed round-robin."""
+    n, e, edge_index, x, cotangent = _inputs(group["methods"][0])
+    built = [_build(cfg, n, edge_index, x) for cfg in group["methods"]]
+    first = []
+    for conv, graph, ctx in built:  # warm-up (also builds an Adjacency's cached transpose)
         t0 = time.perf_counter()
-        step()  # warm-up (also builds an Adjacency's cached transpose)
-        first = time.perf_counter() - t0
-        reps = 1 if first > 5 else (3 if first > 0.5 else (7 if first > 0.05 else 21))
-        times = []
-        for _ in range(reps):
+        _step(conv, graph, ctx, x, cotangent)
+        first.append(time.perf_counter() - t0)
+    rounds = max(3, min(31, int(40 / max(sum(first), 1e-6))))
+    times: list[list[float]] = [[] for _ in built]
+    for _ in range(rounds):
+        for i, (conv, graph, ctx) in enumerate(built):
             t0 = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - t0)
-        peak = _rss_kib("VmHWM")
-        res = {"time_s": statistics.median(times), "first_s": first, "reps": reps,
-               "peak_mib": (peak - rss0) / 1024}
-        if lib == "graphkit" and graph_kind == "Adjacency" and cfg["layer"] == "gcn" and cfg["case"] == "input":
-            res.update(_aggregation(graph, n, e))
-    return res
+            _step(conv, graph, ctx, x, cotangent)
+            times[i].append(time.perf_counter() - t0)
+    out = []
+    for cfg, ts, (conv, graph, ctx) in zip(group["methods"], times, built):
+        res = {"time_s": statistics.median(ts), "rounds": rounds}
+        if cfg["lib"] == "graphkit" and cfg["graph"] == "Adjacency" and cfg["layer"] == "gcn" \
+                and cfg["case"] == "input":
+            with ctx():
+                res.update(_aggregation(graph, n, e))
+        out.append(res)
+    return out
+
+
+def run_memory(cfg: dict) -> dict:
+    """Runs in a subprocess: peak RSS rise of one call of one method."""
+    n, e, edge_index, x, cotangent = _inputs(cfg)
+    conv, graph, ctx = _build(cfg, n, edge_index, x)
+    _step(conv, graph, ctx, x, cotangent)  # warm-up: caches are part of the steady state
+    rss0 = _rss_kib("VmRSS")
+    _reset_peak()
+    _step(conv, graph, ctx, x, cotangent)
+    return {"peak_mib": (_rss_kib("VmHWM") - rss0) / 1024}
 
 
 def _aggregation(adj, n: int, e: int) -> dict:
@@ -162,17 +189,27 @@ def _timed(fn) -> float:
     return time.perf_counter() - t0
 
 
-def configs(sizes, backends, have_ts):
+def groups(sizes, backends, have_ts):
     for name, n, e in sizes:
         for layer in ("gcn", "gin"):
             for case in ("input", "hidden"):
                 base = dict(size=name, nodes=n, edges=e, layer=layer, case=case)
-                yield dict(base, lib="pyg", graph="edge_index", backend="-")
+                methods = [dict(base, lib="pyg", graph="edge_index", backend="-")]
                 if have_ts:
-                    yield dict(base, lib="pyg", graph="SparseTensor", backend="-")
+                    methods.append(dict(base, lib="pyg", graph="SparseTensor", backend="-"))
                 for impl in backends:
                     for g in ("edge_index", "Adjacency"):
-                        yield dict(base, lib="graphkit", graph=g, backend=impl)
+                        methods.append(dict(base, lib="graphkit", graph=g, backend=impl))
+                yield {"methods": methods}
+
+
+def _subprocess(flag: str, payload: dict):
+    proc = subprocess.run([sys.executable, __file__, flag, json.dumps(payload)], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1]), None
+    except (IndexError, json.JSONDecodeError):
+        return None, (proc.stderr.strip().splitlines() or ["no output"])[-1][:200]
 
 
 def table(results: list[dict], bw: float) -> str:
@@ -220,13 +257,17 @@ def write_docs(section: str, body: str) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--one", help=argparse.SUPPRESS)
+    p.add_argument("--group", help=argparse.SUPPRESS)
+    p.add_argument("--memory", help=argparse.SUPPRESS)
     p.add_argument("--quick", action="store_true", help="only the two smallest sizes")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "conv_cpu.json"))
     p.add_argument("--no-docs", action="store_true")
     args = p.parse_args()
-    if args.one:
-        print(json.dumps(run_one(json.loads(args.one))))
+    if args.group:
+        print(json.dumps(run_group(json.loads(args.group))))
+        return
+    if args.memory:
+        print(json.dumps(run_memory(json.loads(args.memory))))
         return
 
     sys.path.insert(0, str(ROOT))
@@ -238,15 +279,17 @@ def main() -> None:
     backends = ["torch"] + (["torch_scatter+torch_sparse"] if have_ext else [])
     sizes = SIZES[:2] if args.quick else SIZES
     results = []
-    for cfg in configs(sizes, backends, backend.available("torch_sparse")):
-        proc = subprocess.run([sys.executable, __file__, "--one", json.dumps(cfg)], capture_output=True,
-                              text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-        try:
-            cfg.update(json.loads(proc.stdout.strip().splitlines()[-1]))
-        except (IndexError, json.JSONDecodeError):
-            cfg["error"] = (proc.stderr.strip().splitlines() or ["no output"])[-1][:200]
-        results.append(cfg)
-        print(json.dumps(cfg), flush=True)
+    for group in groups(sizes, backends, backend.available("torch_sparse")):
+        timed, err = _subprocess("--group", group)
+        for i, cfg in enumerate(group["methods"]):
+            if timed is None:
+                cfg["error"] = err
+            else:
+                cfg.update(timed[i])
+                mem, merr = _subprocess("--memory", cfg)
+                cfg.update(mem or {"peak_mib": float("nan"), "memory_error": merr})
+            results.append(cfg)
+            print(json.dumps(cfg), flush=True)
     bw = memory_bandwidth()
     meta = {"torch": torch.__version__, "threads": torch.get_num_threads(), "cpu": platform.processor()
             or platform.machine(), "cores": os.cpu_count(), "optional": backend.summary(),
@@ -256,7 +299,8 @@ def main() -> None:
     body = (f"Measured {meta['date']} on {meta['cores']} CPU cores ({meta['cpu']}), torch {meta['torch']}, "
             f"{meta['threads']} threads; `python benchmarks/bench_conv.py` "
             f"(raw: `benchmarks/results/conv_cpu.json`). Random graphs, 128 input features, 256 hidden; "
-            f"time = median forward+backward with a dense cotangent; case *input* = `x` without gradient "
+            f"time = median forward+backward with a dense cotangent, all methods of a row group timed "
+            f"round-robin in one process; case *input* = `x` without gradient "
             f"(a model's first layer), *hidden* = `x.requires_grad`; ratios = PyG time / this row's time "
             f"(higher is better), measured in the same run.\n\n" + table(results, bw))
     if not args.no_docs:
