@@ -29,7 +29,7 @@ def ref_scatter(src, index, num_out, reduce):
     return torch.stack(rows) if rows else src.new_zeros(0, *src.shape[1:])
 
 
-def _compare(fn, ref, inputs, dtype, seed):
+def _assert_matches(fn, ref, inputs, dtype, seed):
     """Values and gradients of fn against ref for the same random cotangent."""
     a = [t.clone().requires_grad_(t.is_floating_point()) for t in inputs]
     b = [t.clone().requires_grad_(t.is_floating_point()) for t in inputs]
@@ -51,7 +51,7 @@ def test_scatter_matches_reference(scatter_impl, case, reduce, dtype):
         ei, _, num_dst = make_graph(case, seed)
         index = ei[1]
         src = torch.randn(index.numel(), 5, dtype=dtype, generator=torch.Generator().manual_seed(seed))
-        _compare(lambda s: scatter(s, index, num_dst, reduce),
+        _assert_matches(lambda s: scatter(s, index, num_dst, reduce),
                  lambda s: ref_scatter(s, index, num_dst, reduce), [src], dtype, seed)
 
 
@@ -83,7 +83,7 @@ def test_segment_matches_reference(scatter_impl, reduce, dtype):
     ptr = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
     src = torch.randn(int(lengths.sum()), 4, dtype=dtype, generator=g)
     index = ptr_to_index(ptr, src.size(0))
-    _compare(lambda s: segment(s, ptr, reduce),
+    _assert_matches(lambda s: segment(s, ptr, reduce),
              lambda s: ref_scatter(s, index, lengths.numel(), reduce), [src], dtype, 3)
 
 
@@ -102,7 +102,7 @@ def test_softmax_matches_reference(scatter_impl, case, dtype):
                 out = out.index_put((m.nonzero().view(-1),), torch.softmax(s[m], dim=0))
         return out
 
-    _compare(lambda s: softmax(s, index, num_dst), ref, [src], dtype, 5)
+    _assert_matches(lambda s: softmax(s, index, num_dst), ref, [src], dtype, 5)
 
 
 def test_softmax_is_stable_for_large_scores(scatter_impl):
