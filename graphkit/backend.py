@@ -159,10 +159,11 @@ def scatter_backend(device: torch.device, reduce: str = "sum") -> str:
     if forced:
         return forced
     # Measured (benchmarks/bench_ops.py; N=169,343, E=2.33M, F=128, float32,
-    # forward+backward, 2-core CPU, see docs/benchmarks.md): sum: torch
-    # index_add_ 0.75 s vs torch_scatter 1.02 s; max: torch scatter_reduce_
-    # with graphkit's own backward 3.68 s vs torch_scatter 4.60 s (torch's
-    # stock scatter_reduce_ backward made it 6.35 s). torch wins both.
+    # forward+backward, 2-core CPU; the run in docs/benchmarks.md): sum:
+    # torch index_add_ 0.81 s vs torch_scatter 1.21 s; max: torch
+    # scatter_reduce_ with graphkit's own backward 3.27 s vs torch_scatter
+    # 4.25 s (torch's stock scatter_reduce_ backward made it 6.35 s in an
+    # earlier run). torch wins both.
     return "torch"
 
 
@@ -173,11 +174,11 @@ def spmm_backend(device: torch.device, reduce: str) -> str:
         return forced
     if reduce in ("max", "min"):
         # torch has no CSR max/min product; its path gathers an E x F message
-        # tensor and scatters it. Measured (same setup as above): torch 3.16 s
-        # vs torch_sparse spmm_max 1.36 s.
+        # tensor and scatters it. Measured (same run as above): torch 4.49 s
+        # vs torch_sparse spmm_max 1.27 s.
         return "torch_sparse" if available("torch_sparse") else "torch"
-    # Measured (same setup): torch CSR x dense (MKL) 0.41 s vs torch_sparse
-    # spmm_sum 0.94 s forward+backward; the forward alone is 0.18 s vs 0.77 s
+    # Measured (same run): torch CSR x dense (MKL) 0.34 s vs torch_sparse
+    # spmm_sum 0.70 s forward+backward; the forward alone is 0.15 s vs 0.74 s
     # for gather + index_add_ over E x F messages. torch for sum/mean.
     return "torch"
 

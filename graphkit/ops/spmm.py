@@ -80,15 +80,15 @@ class Adjacency:
         ``num_nodes`` is ``N`` (square) or ``(num_src, num_dst)``; when None it
         is inferred from the largest index (one host sync; pass it explicitly).
         """
-        if num_nodes is None:
+        if num_nodes is None:  # sizes come from the indices, so only types/sign need checking
             check.check_edge_index(edge_index)
-            n = int(edge_index.max()) + 1 if edge_index.numel() else 0
-            num_src = num_dst = n
-        elif isinstance(num_nodes, tuple):
-            num_src, num_dst = (check.check_size(v, "num_nodes") for v in num_nodes)
+            num_src = num_dst = int(edge_index.max()) + 1 if edge_index.numel() else 0
         else:
-            num_src = num_dst = check.check_size(num_nodes, "num_nodes")
-        check.check_edge_index(edge_index, num_src, num_dst)
+            if isinstance(num_nodes, tuple):
+                num_src, num_dst = (check.check_size(v, "num_nodes") for v in num_nodes)
+            else:
+                num_src = num_dst = check.check_size(num_nodes, "num_nodes")
+            check.check_edge_index(edge_index, num_src, num_dst)
         check.check_edge_values(edge_weight, edge_index.size(1))
         edge_index = edge_index.long()
         src, dst = edge_index[0], edge_index[1]
@@ -282,19 +282,24 @@ def _spmm_torch_sparse(adj: Adjacency, x: Tensor, value: Tensor | None, reduce: 
     return ops.spmm_mean(adj.row, adj.rowptr, adj.col, value, rowcount, colptr, csr2csc, x)
 
 
+def _check_operands(x: Tensor, num_src: int, value: Tensor | None) -> None:
+    if not check.enabled():
+        return
+    if x.size(0) != num_src:
+        raise ValueError(f"x has {x.size(0)} rows but the adjacency has {num_src} source nodes")
+    if value is not None and value.dim() != 1:
+        raise ValueError(f"spmm needs one scalar weight per edge, got edge weights of shape {list(value.shape)}")
+
+
 def _spmm_edge_order(edge_index: Tensor, x: Tensor, reduce: str, edge_weight: Tensor | None,
                      num_nodes: int | tuple[int, int]) -> Tensor:
     """Gather + scatter in edge order, for small E x F where sorting costs more than it saves."""
     num_src, num_dst = num_nodes if isinstance(num_nodes, tuple) else (num_nodes, num_nodes)
     check.check_edge_index(edge_index, num_src, num_dst)
     check.check_edge_values(edge_weight, edge_index.size(1))
-    if check.enabled() and x.size(0) != num_src:
-        raise ValueError(f"x has {x.size(0)} rows but the adjacency has {num_src} source nodes")
+    _check_operands(x, num_src, edge_weight)
     msg = x.index_select(0, edge_index[0])
     if edge_weight is not None:
-        if edge_weight.dim() != 1:
-            raise ValueError(f"spmm needs one scalar weight per edge, got edge weights of shape "
-                             f"{list(edge_weight.shape)}")
         msg = msg * edge_weight.to(x.dtype).unsqueeze(-1)
     with backend.validation("off"):
         return scatter(msg, edge_index[1], num_dst, reduce)
@@ -322,10 +327,7 @@ def spmm(graph: Any, x: Tensor, reduce: str = "sum", edge_weight: Tensor | None 
             and not backend.spmm_builds_csr(graph.size(-1), x.size(1))):
         return _spmm_edge_order(graph, x, reduce, edge_weight, num_nodes)
     adj = as_adjacency(graph, num_nodes, edge_weight)
-    if check.enabled() and x.size(0) != adj.num_src:
-        raise ValueError(f"x has {x.size(0)} rows but the adjacency has {adj.num_src} source nodes")
-    if adj.value is not None and adj.value.dim() != 1:
-        raise ValueError(f"spmm needs one scalar weight per edge, got edge weights of shape {list(adj.value.shape)}")
+    _check_operands(x, adj.num_src, adj.value)
     trailing = x.shape[1:]
     x2 = x.reshape(x.size(0), -1) if x.dim() != 2 else x
     if adj.num_edges == 0:
