@@ -1,14 +1,234 @@
-"""Command line: ``graphkit info`` (environment, backends, data root)."""
+"""Command line: ``graphkit train``, ``graphkit repro``, ``graphkit list``, ``graphkit info``.
+
+This module holds the only name -> class tables (models and datasets).
+
+Examples::
+
+    graphkit train --model gin-vn --dataset ogbg-molhiv --epochs 100 --seeds 10 --model.hidden 300
+    graphkit repro cora-gcn --seeds 10
+    graphkit list
+"""
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import Any, Callable
 
 import torch
 
 import graphkit
 from graphkit import backend
-from graphkit.data import cache_dir, data_root
+from graphkit.data import Loaded, cache_dir, data_root, load_ogb, load_tu, planetoid_task
+from graphkit.data.ogb import ogb_names
+from graphkit.models import (
+    GCN,
+    GIN,
+    SAGE,
+    GCNConfig,
+    GINConfig,
+    LinkConfig,
+    LinkModel,
+    MolGNN,
+    MolGNNConfig,
+    SAGEConfig,
+)
+from graphkit.recipes import RECIPES, Recipe
+from graphkit.train import ExperimentConfig, apply_override, run_experiment
+from graphkit.train.config import unknown_name
+
+# ---------------------------------------------------------------- datasets
+PLANETOID = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
+TU = {n.lower(): n for n in ("MUTAG", "PROTEINS", "NCI1", "PTC_MR", "ENZYMES", "DD", "IMDB-BINARY", "IMDB-MULTI",
+                             "COLLAB", "REDDIT-BINARY", "REDDIT-MULTI-5K")}
+
+
+def dataset_names() -> list[str]:
+    return sorted(PLANETOID) + sorted(TU) + ogb_names()
+
+
+def load_dataset(name: str, root: str | None) -> Loaded:
+    """Load a dataset by its usual name, case-insensitive (``ogbg-molhiv``, ``cora``, ``mutag``)."""
+    key = name.lower()
+    if key in PLANETOID:
+        return planetoid_task(key, root)
+    if key in TU:
+        return load_tu(TU[key], root)
+    if key.split("-")[0] in ("ogbg", "ogbn", "ogbl") and key in ogb_names():
+        return load_ogb(key, root)
+    raise unknown_name("dataset", name, dataset_names())
+
+
+# ------------------------------------------------------------------ models
+# name -> function(loaded) -> (config class, fixed config values, module class)
+def _gcn(d: Loaded):
+    if d.level == "node":
+        return GCNConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs}, GCN
+    if d.level == "graph" and d.extra.get("mol"):
+        return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gcn"}, MolGNN
+    if d.level == "link":
+        return LinkConfig, {"in_channels": max(d.num_features, 1), "encoder": "gcn"}, LinkModel
+    return None
+
+
+def _gcn_vn(d: Loaded):
+    if d.level == "graph" and d.extra.get("mol"):
+        return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gcn", "virtual_node": True}, MolGNN
+    return None
+
+
+def _gin(d: Loaded):
+    if d.level == "graph" and d.extra.get("mol"):
+        return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gin"}, MolGNN
+    if d.level == "graph":
+        return GINConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs}, GIN
+    return None
+
+
+def _gin_vn(d: Loaded):
+    if d.level == "graph" and d.extra.get("mol"):
+        return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gin", "virtual_node": True}, MolGNN
+    return None
+
+
+def _sage(d: Loaded):
+    if d.level == "node":
+        return SAGEConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs}, SAGE
+    if d.level == "link":
+        return LinkConfig, {"in_channels": max(d.num_features, 1), "encoder": "sage"}, LinkModel
+    return None
+
+
+MODELS: dict[str, tuple[Callable[[Loaded], Any], str]] = {
+    "gcn": (_gcn, "GCN (Kipf & Welling) for nodes; OGB's mol GCN for molecules; GCN encoder for links"),
+    "gcn-vn": (_gcn_vn, "OGB's mol GCN with a virtual node"),
+    "gin": (_gin, "OGB's mol GIN for molecules; GIN-0 (Xu et al.) for other graph sets"),
+    "gin-vn": (_gin_vn, "OGB's mol GIN with a virtual node"),
+    "sage": (_sage, "GraphSAGE (mean) for nodes; SAGE encoder for links"),
+}
+
+
+def model_spec(model: str, loaded: Loaded | None = None):
+    """``(config class, fixed values, module class)`` for ``model`` on ``loaded``; clear errors otherwise."""
+    key = model.lower()
+    if key not in MODELS:
+        raise unknown_name("model", model, MODELS)
+    if loaded is None:
+        return None
+    spec = MODELS[key][0](loaded)
+    if spec is None:
+        fits = [m for m, (f, _) in MODELS.items() if f(loaded) is not None]
+        raise ValueError(f"model {model!r} does not apply to {loaded.name} ({loaded.level}-level"
+                         f"{', molecules' if loaded.extra.get('mol') else ''}); models that do: {', '.join(fits)}")
+    return spec
+
+
+# -------------------------------------------------------------------- runs
+SHORTCUTS = {"epochs": "train.epochs", "batch-size": "train.batch_size", "lr": "optim.lr",
+             "device": "train.device", "seeds": "seeds", "folds": "folds", "threads": "train.threads",
+             "first-seed": "first_seed"}
+
+
+def parse_overrides(tokens: list[str]) -> list[tuple[str, str]]:
+    """``['--a.b', '1', '--c=2']`` -> ``[('a.b', '1'), ('c', '2')]``; clear errors for stray tokens."""
+    pairs, i = [], 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if not tok.startswith("--"):
+            raise ValueError(f"unexpected argument {tok!r}; settings look like --train.epochs 100")
+        key = tok[2:]
+        if "=" in key:
+            key, value = key.split("=", 1)
+            i += 1
+        else:
+            if i + 1 >= len(tokens) or (tokens[i + 1].startswith("--") and not _is_number(tokens[i + 1])):
+                raise ValueError(f"--{key} needs a value")
+            value = tokens[i + 1]
+            i += 2
+        pairs.append((SHORTCUTS.get(key, key.replace("-", "_") if "." not in key else key), value))
+    return pairs
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def build_experiment(model: str, dataset: str, overrides: list[tuple[str, str]],
+                     data_root_arg: str | None) -> tuple[ExperimentConfig, Loaded, Callable[[], torch.nn.Module]]:
+    """Check names and settings, load the data, and return what :func:`run_experiment` needs."""
+    model_spec(model)  # unknown model names fail before any data is read
+    cfg = ExperimentConfig(model=model.lower(), dataset=dataset.lower(), data_root=data_root_arg)
+    # Settings are validated before loading too: model.* once the model class is known.
+    for key, value in overrides:
+        if not key.startswith("model."):
+            apply_override(cfg, key, value, None)
+    loaded = load_dataset(dataset, data_root_arg)
+    cfg_cls, fixed, module_cls = model_spec(model, loaded)
+    for key, value in overrides:
+        if key.startswith("model."):
+            name = key.split(".", 1)[1]
+            if name in fixed:
+                raise ValueError(f"--{key} is set by the dataset ({name}={fixed[name]!r}) and cannot be overridden")
+            apply_override(cfg, key, value, cfg_cls)
+    model_cfg = cfg_cls(**{**fixed, **cfg.model_cfg})  # runs the config's own checks now
+
+    def build() -> torch.nn.Module:
+        return module_cls(model_cfg)
+
+    return cfg, loaded, build
+
+
+def _train(args, extra: list[str]) -> int:
+    overrides = parse_overrides(extra)
+    cfg, loaded, build = build_experiment(args.model, args.dataset, overrides, args.data_root)
+    out = Path(args.out or f"runs/{loaded.name.lower()}-{cfg.model}")
+    return _run(cfg, loaded, build, out, args, f"{loaded.name} {cfg.model}")
+
+
+def _repro(args, extra: list[str]) -> int:
+    if args.name not in RECIPES:
+        raise unknown_name("recipe", args.name, RECIPES)
+    r: Recipe = RECIPES[args.name]
+    pairs = list(r.settings.items()) + list(r.runs.items()) + parse_overrides(extra)
+    cfg, loaded, build = build_experiment(r.model, r.dataset, pairs, args.data_root)
+    out = Path(args.out or f"runs/{r.name}")
+    code = _run(cfg, loaded, build, out, args, r.name, recipe=r)
+    return code
+
+
+def _run(cfg, loaded, build, out, args, title, recipe: Recipe | None = None) -> int:
+    log = (lambda s: None) if args.quiet else print
+    if not args.quiet:
+        print(loaded.summary())
+    report = run_experiment(cfg, loaded, build, out, resume=args.resume, progress=None if not args.quiet else False,
+                            log=log, title=title)
+    line = report["summary_line"]
+    if recipe is not None and recipe.expected is not None:
+        mean, std = recipe.expected
+        line += f" | published {mean}" + (f" ± {std}" if std is not None else "") + f" ({recipe.source})"
+    print(f"results: {out / 'results.json'}")
+    print(line)
+    return 0
+
+
+def _list() -> str:
+    lines = ["models:"]
+    lines += [f"  {name:<8} {desc}" for name, (_, desc) in MODELS.items()]
+    lines.append("datasets (case-insensitive):")
+    lines.append("  planetoid: " + ", ".join(sorted(PLANETOID)))
+    lines.append("  TU (10-fold CV): " + ", ".join(sorted(TU)))
+    names = ogb_names()
+    for prefix in ("ogbg", "ogbn", "ogbl"):
+        lines.append(f"  {prefix}: " + ", ".join(n for n in names if n.startswith(prefix)))
+    lines.append("recipes (graphkit repro NAME):")
+    for r in RECIPES.values():
+        exp = "" if r.expected is None else f"{r.expected[0]}" + (f" ± {r.expected[1]}" if r.expected[1] else "")
+        lines.append(f"  {r.name:<24} {r.model} on {r.dataset}, {r.metric} {exp}".rstrip())
+    return "\n".join(lines)
 
 
 def info() -> str:
@@ -24,14 +244,46 @@ def info() -> str:
     return "\n".join(lines)
 
 
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-root", help="data root (default: $GRAPHKIT_DATA, else ./datasets)")
+    p.add_argument("--out", help="run directory (default: runs/<name>)")
+    p.add_argument("--resume", action="store_true", help="continue the experiment in --out (finished runs are kept)")
+    p.add_argument("--quiet", action="store_true", help="print only the final lines")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="graphkit", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="graphkit", description="graphkit: graph learning on one sparse core",
+        epilog="Any config field can be set as --section.field VALUE (sections: model, optim, train), "
+               "e.g. --model.hidden 256 --optim.lr 0.01 --train.patience 20; see `graphkit list`.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="show versions, available backends and the data root")
-    args = parser.parse_args(argv)
-    if args.command == "info":
-        print(info())
-    return 0
+    sub.add_parser("list", help="show models, datasets and recipes")
+    p_train = sub.add_parser("train", help="train a model on a dataset over several seeds",
+                             epilog="Shortcuts: --epochs, --batch-size, --lr, --seeds, --folds, --device, --threads; "
+                                    "any other setting as --model.X / --optim.X / --train.X VALUE.")
+    p_train.add_argument("--model", required=True, help="model name (see `graphkit list`)")
+    p_train.add_argument("--dataset", required=True, help="dataset name, case-insensitive")
+    _common(p_train)
+    p_repro = sub.add_parser("repro", help="run a reproduction recipe (see `graphkit list`)")
+    p_repro.add_argument("name", help="recipe name")
+    _common(p_repro)
+    args, extra = parser.parse_known_args(argv)
+    try:
+        if args.command == "info":
+            if extra:
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            print(info())
+            return 0
+        if args.command == "list":
+            print(_list())
+            return 0
+        if args.command == "train":
+            return _train(args, extra)
+        return _repro(args, extra)
+    except (ValueError, FileExistsError, FileNotFoundError, NotImplementedError) as exc:
+        print(f"graphkit {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

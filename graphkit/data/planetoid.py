@@ -13,7 +13,9 @@ from pathlib import Path
 
 from torch_geometric.data import Data
 
+from graphkit.data.bundle import Loaded
 from graphkit.data.root import data_root, missing_files_error
+from graphkit.metrics import Accuracy
 
 URL = "https://github.com/kimiyoung/planetoid/raw/master/data"
 NAMES = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
@@ -60,3 +62,12 @@ def load_planetoid(name: str, root: str | None = None, download: bool = True) ->
     from torch_geometric.io import read_planetoid_data
 
     return read_planetoid_data(str(raw), key)
+
+
+def planetoid_task(name: str, root: str | None = None, download: bool = True) -> Loaded:
+    """:func:`load_planetoid` with the public split as index tensors and accuracy as the metric."""
+    data = load_planetoid(name, root, download)
+    split = {k: m.nonzero().view(-1) for k, m in
+             (("train", data.train_mask), ("valid", data.val_mask), ("test", data.test_mask))}
+    return Loaded(NAMES[name.lower()], "node", "multiclass", data.num_features, int(data.y.max()) + 1,
+                  Accuracy(), data=data, split=split)

@@ -8,7 +8,10 @@ loaders never write processed files beside the raw ones; caches go to
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
+from typing import Any, Callable
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
@@ -41,3 +44,42 @@ def missing_files_error(name: str, directory: Path, files: list[str], how: str) 
         f"(missing: {', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''}). {how} "
         "Point graphkit at another data root with --data-root or GRAPHKIT_DATA."
     )
+
+
+def link_into(src: Path, dst: Path) -> None:
+    """Symlink every entry of ``src`` (except ``processed``) into ``dst``."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for entry in src.iterdir():
+        if entry.name == "processed" or entry.name.startswith("."):
+            continue
+        link = dst / entry.name
+        if link.is_symlink() and Path(os.readlink(link)) != entry.resolve():
+            link.unlink()
+        if not link.exists():
+            link.symlink_to(entry.resolve())
+
+
+def process_in_cache(group: str, folder: str, home: Path, build: Callable[[Path], Any]) -> Any:
+    """Run a PyG-style dataset whose raw files live in ``home`` with its ``processed/`` in the cache.
+
+    ``build(root)`` constructs the dataset so that it reads ``root/folder/raw``
+    and writes ``root/folder/processed``. The first call processes in a scratch
+    folder and renames the result into ``<cache>/<group>/<folder>/processed``
+    only when complete: an interrupted run leaves no half-written cache.
+    """
+    base = cache_dir() / group
+    work = base / folder
+    link_into(home, work)
+    if not (work / "processed").is_dir():
+        scratch = Path(tempfile.mkdtemp(dir=base, prefix=f".{folder}."))
+        try:
+            link_into(home, scratch / folder)
+            build(scratch)
+            try:
+                os.rename(scratch / folder / "processed", work / "processed")
+            except OSError:
+                if not (work / "processed").is_dir():  # a concurrent process may have won: fine
+                    raise
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return build(base)

@@ -1,5 +1,13 @@
 """graphkit.nn: layers built only on graphkit.ops, with PyG's argument conventions."""
+from graphkit.nn.dropout import Dropout, dropout
+from graphkit.nn.edge_gcn import EdgeGCNConv
+from graphkit.nn.encoders import AtomEncoder, BondEncoder
 from graphkit.nn.gcn import GCNConv
 from graphkit.nn.gin import GINConv, GINEConv
+from graphkit.nn.pool import GlobalPool, global_add_pool, global_max_pool, global_mean_pool, global_pool
+from graphkit.nn.sage import SAGEConv
+from graphkit.nn.virtual_node import VirtualNode
 
-__all__ = ["GCNConv", "GINConv", "GINEConv"]
+__all__ = ["AtomEncoder", "BondEncoder", "Dropout", "EdgeGCNConv", "GCNConv", "GINConv", "GINEConv", "GlobalPool",
+           "SAGEConv", "VirtualNode", "dropout", "global_add_pool", "global_max_pool", "global_mean_pool",
+           "global_pool"]

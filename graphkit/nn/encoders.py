@@ -1,0 +1,66 @@
+"""AtomEncoder / BondEncoder: OGB's categorical molecule features -> embeddings.
+
+Each of the 9 atom (3 bond) integer columns has its own embedding table and the
+embeddings are summed. Table sizes are OGB's (``ogb.utils.features``:
+``get_atom_feature_dims()`` / ``get_bond_feature_dims()``; a test checks they
+agree) and the parameter names are OGB's (``atom_embedding_list.i.weight``),
+so state dicts move between the two.
+"""
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+ATOM_FEATURE_DIMS = (119, 5, 12, 12, 10, 6, 6, 2, 2)
+BOND_FEATURE_DIMS = (5, 6, 2)
+
+
+def _tables(emb_dim: int, dims: tuple[int, ...]) -> nn.ModuleList:
+    tables = nn.ModuleList(nn.Embedding(d, emb_dim) for d in dims)
+    for t in tables:
+        nn.init.xavier_uniform_(t.weight.data)
+    return tables
+
+
+def _embed(tables: nn.ModuleList, x: Tensor, who: str) -> Tensor:
+    if x.dim() != 2 or x.size(1) != len(tables) or x.dtype.is_floating_point:
+        raise ValueError(f"{who} expects integer features [*, {len(tables)}], got {x.dtype} {list(x.shape)}")
+    out = tables[0](x[:, 0])
+    for i in range(1, len(tables)):
+        out = out + tables[i](x[:, i])
+    return out
+
+
+class AtomEncoder(nn.Module):
+    """``x: [N, 9]`` integer atom features -> ``[N, emb_dim]``.
+
+    Example::
+
+        >>> AtomEncoder(16)(torch.zeros(4, 9, dtype=torch.long)).shape
+        torch.Size([4, 16])
+    """
+
+    def __init__(self, emb_dim: int):
+        super().__init__()
+        self.atom_embedding_list = _tables(emb_dim, ATOM_FEATURE_DIMS)
+
+    def reset_parameters(self) -> None:
+        for t in self.atom_embedding_list:
+            nn.init.xavier_uniform_(t.weight.data)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _embed(self.atom_embedding_list, x, "AtomEncoder")
+
+
+class BondEncoder(nn.Module):
+    """``edge_attr: [E, 3]`` integer bond features -> ``[E, emb_dim]``."""
+
+    def __init__(self, emb_dim: int):
+        super().__init__()
+        self.bond_embedding_list = _tables(emb_dim, BOND_FEATURE_DIMS)
+
+    def reset_parameters(self) -> None:
+        for t in self.bond_embedding_list:
+            nn.init.xavier_uniform_(t.weight.data)
+
+    def forward(self, edge_attr: Tensor) -> Tensor:
+        return _embed(self.bond_embedding_list, edge_attr, "BondEncoder")

@@ -1,0 +1,163 @@
+"""An experiment: one model on one dataset over several seeds (or CV folds).
+
+Writes into ``out/``: ``config.json``; one ``run-*/`` folder per run
+(``checkpoint.pt``, ``log.csv``, ``results.json``); ``results.json`` for the
+experiment (config, dataset, every run's per-epoch curves and selected epoch,
+mean and unbiased std, package versions, device, wall time); ``runs.csv``
+(one row per run); ``curves.png``. With ``resume=True`` finished runs are read
+back and an interrupted one continues from its checkpoint.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from graphkit.data.bundle import Loaded
+from graphkit.train import io
+from graphkit.train.config import ExperimentConfig
+from graphkit.train.loop import fit
+from graphkit.train.tasks import GraphTask, LinkTask, NodeTask
+
+TASKS = {"node": NodeTask, "graph": GraphTask, "link": LinkTask}
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"train.device={name!r} but CUDA is not available here; use 'cpu' or 'auto'")
+    return dev
+
+
+def mean_std(values: list[float]) -> tuple[float, float | None]:
+    """Mean and unbiased (n - 1) standard deviation; std is None for a single value."""
+    vals = [v for v in values if v == v]
+    if not vals:
+        return float("nan"), None
+    return statistics.fmean(vals), (statistics.stdev(vals) if len(vals) > 1 else None)
+
+
+def summarize(results: list[dict[str, Any]], metric_name: str, select: str) -> dict[str, Any]:
+    """Mean ± std over runs of the reported epoch's scores.
+
+    ``select="mean-curve"`` is the GIN paper's protocol: the single epoch that
+    maximises the test score averaged over runs (folds) is reported for all.
+    """
+    out: dict[str, Any] = {"metric": metric_name, "runs": len(results), "select": select}
+    if select == "mean-curve":
+        length = min(len(r["history"]) for r in results)
+        curve = [statistics.fmean(r["history"][e]["test"] for r in results) for e in range(length)]
+        best = max(range(length), key=lambda e: curve[e])
+        picked = [r["history"][best] for r in results]
+        out["epoch"] = best + 1
+    else:
+        picked = [r["selected"] for r in results]
+    for split in ("train", "valid", "test"):
+        if split in picked[0]:
+            m, s = mean_std([p[split] for p in picked])
+            out[split] = {"mean": m, "std": s, "values": [p[split] for p in picked]}
+    out["seconds_per_epoch"] = statistics.fmean(r["seconds_per_epoch"] for r in results)
+    out["train_seconds_per_epoch"] = statistics.fmean(r["train_seconds_per_epoch"] for r in results)
+    out["epochs"] = [r["epochs_run"] for r in results]
+    return out
+
+
+def format_summary(name: str, s: dict[str, Any]) -> str:
+    def pm(d):
+        return f"{d['mean']:.4f}" + (f" ± {d['std']:.4f}" if d["std"] is not None else "")
+
+    parts = [f"test {s['metric']} {pm(s['test'])}"]
+    if "valid" in s:
+        parts.append(f"valid {pm(s['valid'])}")
+    epochs = sorted(set(s["epochs"]))
+    ep = f"{epochs[0]}" if len(epochs) == 1 else f"{epochs[0]}-{epochs[-1]}"
+    extra = f", epoch {s['epoch']} (mean-curve)" if "epoch" in s else ""
+    return (f"{name}: {', '.join(parts)} over {s['runs']} run(s), {ep} epochs{extra}, "
+            f"{s['seconds_per_epoch']:.2f} s/epoch")
+
+
+def _runs(cfg: ExperimentConfig, loaded: Loaded) -> list[tuple[str, int, dict]]:
+    if cfg.folds:
+        if not loaded.folds:
+            raise ValueError(f"{loaded.name} has no cross-validation folds; drop --folds")
+        if cfg.folds > len(loaded.folds):
+            raise ValueError(f"folds={cfg.folds} but {loaded.name} has {len(loaded.folds)} folds")
+        return [(f"run-fold{i:02d}", cfg.first_seed, loaded.folds[i]) for i in range(cfg.folds)]
+    if cfg.seeds < 1:
+        raise ValueError(f"seeds must be >= 1, got {cfg.seeds}")
+    return [(f"run-seed{s:02d}", s, loaded.split) for s in range(cfg.first_seed, cfg.first_seed + cfg.seeds)]
+
+
+def _check_out(out: Path, cfg: ExperimentConfig, resume: bool) -> None:
+    saved = out / "config.json"
+    if not saved.exists():
+        return
+    if not resume:
+        raise FileExistsError(f"{out} already holds an experiment; pass --resume to continue it "
+                              "or choose another --out")
+    old = io.load_json(saved)
+    new = cfg.to_dict()
+    for key in ("seeds", "folds"):  # adding seeds to a finished experiment is fine
+        old.pop(key, None)
+        new.pop(key, None)
+    old.get("train", {}).pop("device", None)
+    new["train"].pop("device", None)
+    if old != new:
+        diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        raise ValueError(f"--resume: the configuration differs from the one saved in {saved} (in {diff}); "
+                         "use the same settings or another --out")
+
+
+def run_experiment(cfg: ExperimentConfig, loaded: Loaded, build_model: Callable[[], torch.nn.Module],
+                   out: str | Path, resume: bool = False, progress: bool | None = None,
+                   log: Callable[[str], None] = print, title: str | None = None) -> dict[str, Any]:
+    """Run every seed/fold, write the files listed above, return the experiment summary."""
+    out = Path(out)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    device = resolve_device(cfg.train.device)
+    if cfg.train.threads > 0:
+        torch.set_num_threads(cfg.train.threads)
+    _check_out(out, cfg, resume)
+    out.mkdir(parents=True, exist_ok=True)
+    io.write_json(out / "config.json", cfg.to_dict())
+    title = title or f"{loaded.name} {cfg.model}"
+    runs = _runs(cfg, loaded)
+    t0 = time.perf_counter()
+    results = []
+    task_cache: dict[int, Any] = {}
+    bar = runs
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(runs, desc="runs", position=0, dynamic_ncols=True)
+    for name, seed, split in bar:
+        key = id(split)
+        if key not in task_cache:
+            task_cache = {key: TASKS[loaded.level](loaded, split, cfg.train, device)}
+        result = fit(task_cache[key], build_model, cfg.optim, cfg.train, seed, out / name, device, loaded.metric,
+                     resume=resume, progress=progress, log=log)
+        result["name"] = name
+        results.append(result)
+        sel = result["selected"]
+        log(f"{name}: epoch {sel['epoch']} " + " ".join(f"{k} {sel[k]:.4f}" for k in ("valid", "test") if k in sel))
+    summary = summarize(results, loaded.metric.name, cfg.train.select)
+    line = format_summary(title, summary)
+    report = {"title": title, "config": cfg.to_dict(), "dataset": loaded.summary(), "summary": summary,
+              "summary_line": line, "environment": io.environment(device),
+              "wall_seconds": sum(r["wall_seconds"] for r in results),
+              "session_seconds": time.perf_counter() - t0, "runs": results}
+    io.write_json(out / "results.json", report)
+    io.write_csv(out / "runs.csv", [{"run": r["name"], "seed": r["seed"], "epochs": r["epochs_run"],
+                                     "selected_epoch": r["selected_epoch"],
+                                     **{k: r["selected"].get(k, math.nan) for k in ("valid", "test")},
+                                     "seconds_per_epoch": r["seconds_per_epoch"]} for r in results])
+    io.plot_curves(out / "curves.png", [r["history"] for r in results], loaded.metric.name, title)
+    return report

@@ -1,0 +1,230 @@
+"""Tasks: what one epoch of training and one evaluation mean for each problem level.
+
+A task owns the data (moved to the device once) and knows its loss; the loop in
+:mod:`graphkit.train.loop` only calls ``train_epoch`` and ``evaluate``:
+
+* :class:`NodeTask`: full-batch node classification (Planetoid, ogbn-*).
+* :class:`GraphTask`: mini-batch graph classification / regression (ogbg-*, TU).
+* :class:`LinkTask`: link prediction with random negatives (ogbl-* with Hits@K).
+
+Models follow one calling convention per level: node ``model(x, adj) -> [N, C]``,
+graph ``model(batch) -> [B, T]``, link ``model.encode(x, adj)`` and
+``model.score(z, pairs: [2, P]) -> [P]``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from graphkit.data.bundle import Loaded
+from graphkit.ops import as_adjacency, to_undirected
+from graphkit.train.config import TrainConfig
+
+
+def _bar(iterable, total: int, desc: str, enabled: bool):
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, leave=False, position=2, dynamic_ncols=True)
+
+
+def loss_fn(task: str) -> Callable[[Tensor, Tensor], Tensor]:
+    """Training loss for ``multiclass`` (cross entropy), ``binary`` (BCE) or ``regression`` (MSE).
+
+    Binary and regression targets may hold NaN for unlabelled entries (OGB's
+    multi-task sets); those entries are left out, as OGB's scripts do.
+    """
+    if task == "multiclass":
+        return lambda out, y: F.cross_entropy(out, y.reshape(-1).long())
+
+    def masked(out: Tensor, y: Tensor) -> Tensor:
+        y = y.to(out.dtype).reshape(out.shape)
+        labelled = y == y
+        if task == "binary":
+            return F.binary_cross_entropy_with_logits(out[labelled], y[labelled])
+        return F.mse_loss(out[labelled], y[labelled])
+
+    if task not in ("binary", "regression"):
+        raise ValueError(f"no loss for task {task!r}")
+    return masked
+
+
+class NodeTask:
+    """Full-batch node classification on one graph."""
+
+    def __init__(self, loaded: Loaded, split: dict[str, Tensor], cfg: TrainConfig, device: torch.device):
+        data = loaded.data
+        edge_index = data.edge_index
+        if cfg.to_undirected:
+            edge_index = to_undirected(edge_index, data.num_nodes)
+        x = data.x.float()
+        if cfg.normalize_features:
+            x = x / x.sum(-1, keepdim=True).clamp_min(1e-12)
+        self.x = x.to(device)
+        self.y = data.y.to(device)
+        if loaded.task == "multiclass":
+            self.y = self.y.reshape(-1)
+        self.adj = as_adjacency(edge_index.to(device), data.num_nodes)  # built once, reused every step
+        self.split = {k: v.to(device) for k, v in split.items()}
+        self.metric = loaded.metric
+        self.loss = loss_fn(loaded.task)
+        self.eval_train = cfg.eval_train
+
+    def train_epoch(self, model, optimizer, generator: torch.Generator, progress: bool = False) -> float:
+        model.train()
+        optimizer.zero_grad()
+        idx = self.split["train"]
+        loss = self.loss(model(self.x, self.adj)[idx], self.y[idx])
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    @torch.no_grad()
+    def evaluate(self, model, progress: bool = False) -> dict[str, float]:
+        model.eval()
+        out = model(self.x, self.adj)
+        scores = {}
+        for name, idx in self.split.items():
+            if name == "train" and not self.eval_train:
+                continue
+            scores[name] = self.metric(self.y[idx], out[idx])
+            if name == "valid":
+                scores["valid_loss"] = self.loss(out[idx], self.y[idx]).item()
+        return scores
+
+
+class _RandomBatches(torch.utils.data.Sampler):
+    """``iters`` batches, each an independent random subset (GIN's reference training loop)."""
+
+    def __init__(self, n: int, batch_size: int, iters: int, generator: torch.Generator):
+        self.n, self.batch_size, self.iters, self.generator = n, batch_size, iters, generator
+
+    def __iter__(self):
+        for _ in range(self.iters):
+            yield torch.randperm(self.n, generator=self.generator)[: self.batch_size].tolist()
+
+    def __len__(self) -> int:
+        return self.iters
+
+
+class GraphTask:
+    """Mini-batch graph-level prediction (classification or regression)."""
+
+    def __init__(self, loaded: Loaded, split: dict[str, Tensor], cfg: TrainConfig, device: torch.device):
+        self.dataset = loaded.dataset
+        self.split = split
+        self.cfg = cfg
+        self.device = device
+        self.metric = loaded.metric
+        self.task = loaded.task
+        self.loss = loss_fn(loaded.task)
+        self._eval_loaders: dict[str, Any] = {}
+
+    def _loader(self, idx: Tensor, generator: torch.Generator | None, batch_size: int, iters: int = 0):
+        from torch_geometric.loader import DataLoader
+
+        subset = self.dataset[idx]
+        if iters > 0:
+            return DataLoader(subset, batch_sampler=_RandomBatches(len(subset), batch_size, iters, generator),
+                              num_workers=self.cfg.num_workers)
+        return DataLoader(subset, batch_size=batch_size, shuffle=generator is not None, generator=generator,
+                          num_workers=self.cfg.num_workers)
+
+    def _targets(self, batch) -> Tensor:
+        return batch.y.reshape(-1) if self.task == "multiclass" else batch.y.reshape(batch.num_graphs, -1)
+
+    def train_epoch(self, model, optimizer, generator: torch.Generator, progress: bool = False) -> float:
+        model.train()
+        loader = self._loader(self.split["train"], generator, self.cfg.batch_size, self.cfg.iters_per_epoch)
+        total, count = 0.0, 0
+        for batch in _bar(loader, len(loader), "batches", progress):
+            batch = batch.to(self.device)
+            loss = self.loss(model(batch), self._targets(batch))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * batch.num_graphs
+            count += batch.num_graphs
+        return total / max(count, 1)
+
+    @torch.no_grad()
+    def predict(self, model, name: str, progress: bool = False) -> tuple[Tensor, Tensor]:
+        """``(y_true, y_pred)`` over split ``name``, in dataset order."""
+        model.eval()
+        if name not in self._eval_loaders:
+            # Larger batches only speed evaluation up: BatchNorm uses running stats here.
+            self._eval_loaders[name] = self._loader(self.split[name], None, max(self.cfg.batch_size, 256))
+        loader = self._eval_loaders[name]
+        ys, outs = [], []
+        for batch in _bar(loader, len(loader), f"eval {name}", progress):
+            batch = batch.to(self.device)
+            outs.append(model(batch).float().cpu())
+            ys.append(self._targets(batch).cpu())
+        return torch.cat(ys), torch.cat(outs)
+
+    def evaluate(self, model, progress: bool = False) -> dict[str, float]:
+        scores = {}
+        for name in self.split:
+            if name == "train" and not self.cfg.eval_train:
+                continue
+            y, out = self.predict(model, name, progress)
+            scores[name] = self.metric(y, out)
+            if name == "valid":
+                scores["valid_loss"] = self.loss(out, y).item()
+        return scores
+
+
+class LinkTask:
+    """Link prediction: full-graph encoder, pair scorer, random negatives, Hits@K."""
+
+    def __init__(self, loaded: Loaded, split: dict[str, Any], cfg: TrainConfig, device: torch.device):
+        data = loaded.data
+        for part in ("train", "valid", "test"):
+            if "edge" not in split.get(part, {}):
+                raise NotImplementedError(f"{loaded.name}: link split without 'edge' pairs "
+                                          "(MRR-style datasets) is not supported yet")
+        n = data.num_nodes
+        self.num_nodes = n
+        self.x = (data.x.float() if data.x is not None else torch.ones(n, 1)).to(device)
+        self.adj = as_adjacency(to_undirected(data.edge_index, n).to(device), n)
+        self.pos = {k: split[k]["edge"].t().long().to(device) for k in ("train", "valid", "test")}
+        self.neg = {k: split[k]["edge_neg"].t().long().to(device) for k in ("valid", "test")}
+        self.cfg = cfg
+        self.metric = loaded.metric
+        self.device = device
+
+    def train_epoch(self, model, optimizer, generator: torch.Generator, progress: bool = False) -> float:
+        model.train()
+        pos = self.pos["train"]
+        perm = torch.randperm(pos.size(1), generator=generator).to(self.device)
+        chunks = perm.split(self.cfg.batch_size)
+        total, count = 0.0, 0
+        for chunk in _bar(chunks, len(chunks), "batches", progress):
+            optimizer.zero_grad()
+            z = model.encode(self.x, self.adj)
+            p = pos[:, chunk]
+            neg = torch.randint(0, self.num_nodes, (2, p.size(1) * self.cfg.negatives),
+                                generator=generator).to(self.device)
+            pos_out, neg_out = model.score(z, p), model.score(z, neg)
+            loss = (F.binary_cross_entropy_with_logits(pos_out, torch.ones_like(pos_out))
+                    + F.binary_cross_entropy_with_logits(neg_out, torch.zeros_like(neg_out)))
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * p.size(1)
+            count += p.size(1)
+        return total / max(count, 1)
+
+    @torch.no_grad()
+    def evaluate(self, model, progress: bool = False) -> dict[str, float]:
+        model.eval()
+        z = model.encode(self.x, self.adj)
+        names = ("train", "valid", "test") if self.cfg.eval_train else ("valid", "test")
+        scores = {}
+        for name in names:
+            neg = self.neg.get(name, self.neg["valid"])
+            scores[name] = self.metric(None, (model.score(z, self.pos[name]), model.score(z, neg)))
+        return scores
