@@ -60,7 +60,7 @@ class NodeTask:
         data = loaded.data
         edge_index = data.edge_index
         if cfg.to_undirected:
-            edge_index = to_undirected(edge_index, data.num_nodes)
+            edge_index, _ = to_undirected(edge_index, data.num_nodes)
         x = data.x.float()
         if cfg.normalize_features:
             x = x / x.sum(-1, keepdim=True).clamp_min(1e-12)
@@ -190,7 +190,7 @@ class LinkTask:
         n = data.num_nodes
         self.num_nodes = n
         self.x = (data.x.float() if data.x is not None else torch.ones(n, 1)).to(device)
-        self.adj = as_adjacency(to_undirected(data.edge_index, n).to(device), n)
+        self.adj = as_adjacency(to_undirected(data.edge_index, n)[0].to(device), n)
         self.pos = {k: split[k]["edge"].t().long().to(device) for k in ("train", "valid", "test")}
         self.neg = {k: split[k]["edge_neg"].t().long().to(device) for k in ("valid", "test")}
         self.cfg = cfg

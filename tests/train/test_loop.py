@@ -1,0 +1,187 @@
+"""The training loop: selection, early stopping, optimiser groups, checkpoints and resume."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from graphkit.data.synthetic import graph_classification, node_classification
+from graphkit.metrics import Accuracy, OGBMetric
+from graphkit.models import GCN, GIN, GCNConfig, GINConfig
+from graphkit.train import ExperimentConfig, NodeTask, TrainConfig, fit, run_experiment
+from graphkit.train.config import OptimConfig
+from graphkit.train.loop import l2_penalty, make_optimizer, select, should_stop
+
+WORKER = Path(__file__).with_name("resume_worker.py")
+
+
+def _hist(valid, losses=None):
+    return [{"epoch": i + 1, "loss": 0.0, "valid": v, "test": v / 2,
+             **({"valid_loss": losses[i]} if losses else {})} for i, v in enumerate(valid)]
+
+
+def test_select_best_valid_first_on_ties_and_lower_is_better_for_rmse():
+    h = _hist([0.1, 0.5, 0.5, 0.2])
+    assert select(h, Accuracy(), "valid")["epoch"] == 2
+    assert select(h, Accuracy(), "last")["epoch"] == 4
+    rmse = OGBMetric("ogbg-molesol")
+    assert not rmse.higher_is_better
+    assert select(h, rmse, "valid")["epoch"] == 1
+
+
+def test_select_ignores_nan_scores():
+    h = _hist([float("nan"), 0.3, float("nan")])
+    assert select(h, Accuracy(), "valid")["epoch"] == 2
+
+
+def test_patience_and_kipf_loss_window():
+    cfg = TrainConfig(patience=2)
+    assert not should_stop(_hist([0.1, 0.5, 0.4]), Accuracy(), cfg)
+    assert should_stop(_hist([0.1, 0.5, 0.4, 0.4]), Accuracy(), cfg)
+    cfg = TrainConfig(loss_window=3)
+    losses = [1.0, 0.9, 0.8, 0.85]  # 0.85 < mean(1.0, 0.9, 0.8)
+    assert not should_stop(_hist([0.1] * 4, losses), Accuracy(), cfg)
+    losses = [1.0, 0.9, 0.8, 0.7, 0.95]  # 0.95 > mean(0.9, 0.8, 0.7)
+    assert should_stop(_hist([0.1] * 5, losses), Accuracy(), cfg)
+
+
+def test_decay_only_prefix_builds_two_groups_and_rejects_unknown_prefix():
+    model = GCN(GCNConfig(4, 2, hidden=8))
+    opt, _ = make_optimizer(model, OptimConfig(lr=0.01, weight_decay=5e-4, decay_only="convs.0."))
+    decayed = {id(p) for p in opt.param_groups[0]["params"]}
+    assert decayed == {id(p) for p in model.convs[0].parameters()}
+    assert opt.param_groups[1]["weight_decay"] == 0.0
+    with pytest.raises(ValueError, match="matches no parameter"):
+        make_optimizer(model, OptimConfig(weight_decay=1e-3, decay_only="conv1."))
+    expected = 0.5 * 5e-4 * sum(float(p.detach().pow(2).sum()) for p in model.convs[0].parameters())
+    assert l2_penalty(model, OptimConfig(weight_decay=5e-4, decay_only="convs.0.")) == pytest.approx(expected)
+
+
+def test_step_schedule_halves_the_learning_rate():
+    model = torch.nn.Linear(2, 2)
+    opt, sched = make_optimizer(model, OptimConfig(lr=0.01, step_size=2, gamma=0.5))
+    for _ in range(4):
+        opt.step()
+        sched.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.0025)
+
+
+def _node_run(tmp_path, epochs, resume=False, name="run"):
+    loaded = node_classification(seed=1)
+    cfg = TrainConfig(epochs=epochs)
+    task = NodeTask(loaded, loaded.split, cfg, torch.device("cpu"))
+    build = lambda: GCN(GCNConfig(loaded.num_features, loaded.num_outputs, hidden=16))  # noqa: E731
+    return fit(task, build, OptimConfig(lr=0.01), cfg, 0, tmp_path / name, torch.device("cpu"), loaded.metric,
+               resume=resume, log=lambda s: None)
+
+
+def test_node_training_learns_the_synthetic_task(tmp_path):
+    result = _node_run(tmp_path, 60)
+    assert result["selected"]["test"] > 0.8  # chance is 1/3
+    log = (tmp_path / "run" / "log.csv").read_text().splitlines()
+    assert len(log) == 61 and log[0].startswith("epoch,loss,valid")
+
+
+def test_resume_from_a_mid_run_checkpoint_gives_identical_results(tmp_path):
+    full = _node_run(tmp_path, 12, name="full")
+    # a run stopped after 5 epochs (its checkpoint is what a killed run leaves) ...
+    _node_run(tmp_path, 5, name="cut")
+    (tmp_path / "cut" / "results.json").unlink()
+    # ... continued to 12 epochs with resume
+    resumed = _node_run(tmp_path, 12, resume=True, name="cut")
+    assert [h["loss"] for h in resumed["history"]] == [h["loss"] for h in full["history"]]
+    assert resumed["selected"] == full["selected"]
+
+
+def test_resume_returns_a_finished_run_without_training(tmp_path):
+    first = _node_run(tmp_path, 3)
+    again = _node_run(tmp_path, 3, resume=True)
+    assert again == json.loads(json.dumps(first))
+
+
+def _worker(out, epochs, resume):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, str(WORKER), str(out), str(epochs), "1" if resume else "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+@pytest.mark.slow
+def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path):
+    epochs = 12
+    ref = _worker(tmp_path / "ref", epochs, False)
+    victim = _worker(tmp_path / "victim", epochs, False)
+    log = tmp_path / "victim" / "run-seed00" / "log.csv"
+    deadline = time.time() + 120
+    while time.time() < deadline:  # kill once a few epochs are checkpointed, mid-run
+        if log.exists() and len(log.read_text().splitlines()) >= 4:
+            break
+        time.sleep(0.02)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    assert not (tmp_path / "victim" / "results.json").exists(), "run finished before it could be killed"
+    out, err = ref.communicate(timeout=300)
+    assert ref.returncode == 0, err
+    resumed = _worker(tmp_path / "victim", epochs, True)
+    out2, err2 = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err2
+    a = json.loads((tmp_path / "ref" / "results.json").read_text())
+    b = json.loads((tmp_path / "victim" / "results.json").read_text())
+    for ra, rb in zip(a["runs"], b["runs"]):
+        assert [h["loss"] for h in ra["history"]] == [h["loss"] for h in rb["history"]]
+        assert ra["selected"]["test"] == rb["selected"]["test"]
+    assert a["summary"]["test"] == b["summary"]["test"]
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    from graphkit.train import io
+
+    path = tmp_path / "c.pt"
+    io.save_checkpoint(path, {"a": 1})
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        io.save_checkpoint(path, {"a": 2})
+    assert io.load_checkpoint(path) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no temporary file left behind
+
+
+def test_graph_experiment_writes_every_artifact(tmp_path):
+    loaded = graph_classification(num_graphs=120, seed=0)
+    cfg = ExperimentConfig(model="gin", dataset="synthetic", seeds=2)
+    cfg.train.epochs = 3
+    build = lambda: GIN(GINConfig(loaded.num_features, 2, hidden=16, num_layers=3))  # noqa: E731
+    report = run_experiment(cfg, loaded, build, tmp_path, progress=False, log=lambda s: None)
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"config.json", "results.json", "runs.csv", "curves.png", "run-seed00", "run-seed01"} <= names
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["summary"]["runs"] == 2 and len(saved["runs"][0]["history"]) == 3
+    assert {"versions", "device", "hardware"} <= set(saved["environment"])
+    vals = saved["summary"]["test"]["values"]
+    assert saved["summary"]["test"]["std"] == pytest.approx(torch.tensor(vals).std(unbiased=True).item())
+    assert report["summary_line"] == saved["summary_line"]
+    with pytest.raises(FileExistsError, match="--resume"):
+        run_experiment(cfg, loaded, build, tmp_path, progress=False, log=lambda s: None)
+    cfg.optim.lr = 0.5
+    with pytest.raises(ValueError, match="differs"):
+        run_experiment(cfg, loaded, build, tmp_path, resume=True, progress=False, log=lambda s: None)
+
+
+def test_mean_curve_selection_picks_one_epoch_for_all_folds():
+    from graphkit.train import summarize
+
+    runs = [{"history": [{"epoch": 1, "test": 0.5}, {"epoch": 2, "test": 0.9}, {"epoch": 3, "test": 0.6}],
+             "selected": {}, "seconds_per_epoch": 1.0, "train_seconds_per_epoch": 1.0, "epochs_run": 3},
+            {"history": [{"epoch": 1, "test": 0.8}, {"epoch": 2, "test": 0.7}, {"epoch": 3, "test": 0.9}],
+             "selected": {}, "seconds_per_epoch": 1.0, "train_seconds_per_epoch": 1.0, "epochs_run": 3}]
+    s = summarize(runs, "acc", "mean-curve")
+    assert s["epoch"] == 2 and s["test"]["values"] == [0.9, 0.7]  # mean 0.8 beats 0.65 and 0.75
