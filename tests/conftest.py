@@ -77,3 +77,23 @@ def any_backend(request):
 def data_root() -> str | None:
     root = os.environ.get("GRAPHKIT_DATA")
     return root if root and os.path.isdir(root) else None
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Processed caches go to a per-session folder: tests never touch ~/.cache/graphkit."""
+    old = os.environ.get("GRAPHKIT_CACHE")
+    os.environ["GRAPHKIT_CACHE"] = str(tmp_path_factory.mktemp("graphkit-cache"))
+    yield
+    if old is None:
+        os.environ.pop("GRAPHKIT_CACHE", None)
+    else:
+        os.environ["GRAPHKIT_CACHE"] = old
+
+
+def require_data(*parts: str) -> str:
+    """The data root, or skip with a message saying what is missing."""
+    root = data_root()
+    if root is None or not os.path.exists(os.path.join(root, *parts)):
+        pytest.skip(f"GRAPHKIT_DATA does not hold {'/'.join(parts)} (set it to ../shared/data)")
+    return root
