@@ -33,7 +33,8 @@ _ARXIV = {"train.epochs": "500", "optim.lr": "0.01", "model.hidden": "256", "mod
 # Kipf & Welling: 2 layers, 16 hidden, dropout 0.5, lr 0.01, weight decay 5e-4 on the first layer,
 # row-normalised features, 200 epochs, stop when the validation loss (with its L2 term) exceeds the mean of
 # the previous 10; report the final model.
-_KIPF = {"train.normalize_features": "true", "train.epochs": "200", "optim.lr": "0.01", "optim.weight_decay": "5e-4", "optim.decay_only": "convs.0.",
+_KIPF = {"train.normalize_features": "true", "train.epochs": "200", "optim.lr": "0.01",
+         "optim.weight_decay": "5e-4", "optim.decay_only": "convs.0.",
          "model.hidden": "16", "model.num_layers": "2", "model.dropout": "0.5", "train.loss_window": "10",
          "train.select": "last"}
 # GIN reference code defaults (GIN-0): 5 layers incl. input, 2-layer MLPs, 64 hidden, batch 32, 50 random
