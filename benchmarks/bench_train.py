@@ -1,0 +1,119 @@
+"""Graph-level mini-batch training speed: graphkit's MolGNN vs the same model on PyG's layers.
+
+Workload: OGB's molecule baseline (5 layers, 300 wide, batch 32, Adam 1e-3) on
+ogbg-molhiv's training split from the data root. Both models get the same
+weights and the same batches; timing alternates between them batch by batch
+block (round-robin), so drifts in machine load hit both alike. Reported:
+seconds per training step, the implied seconds per epoch (1,029 batches), and
+the data-loading share (PyG DataLoader collation, the same for both).
+
+    python benchmarks/bench_train.py --data-root ../shared/data [--batches 150] [--model gin-vn]
+
+Writes benchmarks/results/train_<model>.json and the "train" section of docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench_conv import write_docs  # noqa: E402
+from benchmarks.pyg_mol import PygMolGNN  # noqa: E402
+from graphkit.data import load_ogb  # noqa: E402
+from graphkit.models import MolGNN, MolGNNConfig  # noqa: E402
+
+MODELS = {"gin-vn": dict(gnn="gin", virtual_node=True), "gin": dict(gnn="gin"),
+          "gcn-vn": dict(gnn="gcn", virtual_node=True), "gcn": dict(gnn="gcn")}
+
+
+def step_fn(model):
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    crit = torch.nn.BCEWithLogitsLoss()
+
+    def step(batch):
+        out = model(batch)
+        y = batch.y.float()
+        mask = y == y
+        loss = crit(out[mask], y[mask])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-root", default=None)
+    p.add_argument("--model", default="gin-vn", choices=sorted(MODELS))
+    p.add_argument("--batches", type=int, default=150)
+    p.add_argument("--block", type=int, default=10, help="batches per turn in the round-robin")
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--no-docs", action="store_true")
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from torch_geometric.loader import DataLoader
+
+    d = load_ogb("ogbg-molhiv", args.data_root)
+    train = d.dataset[d.split["train"]]
+    loader = DataLoader(train, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0))
+    it = iter(loader)
+    t0 = time.perf_counter()
+    batches = [next(it) for _ in range(args.batches)]
+    load_s = (time.perf_counter() - t0) / args.batches
+
+    cfg = MolGNNConfig(num_tasks=1, **MODELS[args.model])
+    torch.manual_seed(0)
+    pyg = PygMolGNN(cfg).train()
+    ours = MolGNN(cfg).train()
+    ours.load_state_dict(pyg.state_dict())
+    steps = {"graphkit": step_fn(ours), "pyg": step_fn(pyg)}
+    for s in steps.values():  # warm-up
+        for b in batches[:3]:
+            s(b)
+    times: dict[str, list[float]] = {k: [] for k in steps}
+    for start in range(0, args.batches, args.block):
+        block = batches[start:start + args.block]
+        for name, s in steps.items():
+            t = time.perf_counter()
+            for b in block:
+                s(b)
+            times[name].append((time.perf_counter() - t) / len(block))
+    per_step = {k: statistics.median(v) for k, v in times.items()}
+    n_batches = len(loader)
+    result = {
+        "model": args.model, "dataset": "ogbg-molhiv", "batches_timed": args.batches, "batch_size": 32,
+        "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "step_seconds": per_step, "collate_seconds_per_batch": load_s,
+        "epoch_seconds_estimate": {k: (v + load_s) * n_batches for k, v in per_step.items()},
+        "speedup": per_step["pyg"] / per_step["graphkit"],
+    }
+    out = Path(__file__).with_name("results") / f"train_{args.model}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    if not args.no_docs:
+        rows = []
+        for f in sorted(out.parent.glob("train_*.json")):
+            r = json.loads(f.read_text())
+            e = r["epoch_seconds_estimate"]
+            rows.append(f"| {r['model']} | {r['step_seconds']['graphkit'] * 1e3:.1f} | {r['step_seconds']['pyg'] * 1e3:.1f} "
+                        f"| {r['speedup']:.2f}x | {r['collate_seconds_per_batch'] * 1e3:.1f} | {e['graphkit']:.0f} "
+                        f"| {e['pyg']:.0f} | {r['threads']} |")
+        body = ("ogbg-molhiv training step (batch 32, OGB baseline widths), median over round-robin blocks; "
+                "epoch = 1,029 steps + collation.\n\n"
+                "| model | graphkit ms/step | PyG ms/step | speedup | collate ms/batch | graphkit s/epoch "
+                "| PyG s/epoch | threads |\n|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+        write_docs("train", body)
+    return result
+
+
+if __name__ == "__main__":
+    main()
