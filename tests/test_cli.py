@@ -102,3 +102,21 @@ def test_repro_cora_runs_end_to_end(tmp_path, capsys):
     assert last.startswith("cora-gcn: test acc") and "published 0.815" in last
     acc = json.loads((tmp_path / "results.json").read_text())["summary"]["test"]["mean"]
     assert acc > 0.78
+
+
+def test_real_molecule_regression_trains_through_the_cli(tmp_path, capsys):
+    root = require_data("ogb", "ogbg_molfreesolv")
+    assert main(["repro", "ogbg-molfreesolv-gin-vn", "--seeds", "1", "--epochs", "2", "--model.hidden", "32",
+                 "--data-root", root, "--out", str(tmp_path), "--quiet"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("ogbg-molfreesolv-gin-vn: test rmse")
+    rmse = json.loads((tmp_path / "results.json").read_text())["summary"]["test"]["mean"]
+    assert 0 < rmse < 20
+
+
+def test_real_tu_cross_validation_through_the_cli(tmp_path, capsys):
+    root = require_data("tu", "MUTAG")
+    assert main(["repro", "mutag-gin", "--folds", "2", "--epochs", "2", "--train.iters_per_epoch", "3",
+                 "--data-root", root, "--out", str(tmp_path), "--quiet"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "over 2 run(s)" in last and "(mean-curve)" in last

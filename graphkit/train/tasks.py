@@ -111,6 +111,29 @@ class _RandomBatches(torch.utils.data.Sampler):
         return self.iters
 
 
+class _ShuffledBatches(torch.utils.data.Sampler):
+    """One shuffled pass in batches, the permutation drawn exactly as ``RandomSampler`` draws it
+    (so the batches equal ``DataLoader(shuffle=True, generator=g)``'s), except that a trailing batch
+    of one graph joins the previous batch: BatchNorm over graphs (the virtual node's MLP) cannot
+    train on a single sample, and dropping it would discard data every epoch.
+    """
+
+    def __init__(self, n: int, batch_size: int, generator: torch.Generator):
+        self.n, self.batch_size, self.generator = n, batch_size, generator
+
+    def __iter__(self):
+        # The DataLoader (given the same generator) has already drawn its worker base seed from it.
+        perm = torch.randperm(self.n, generator=self.generator).tolist()
+        batches = [perm[i:i + self.batch_size] for i in range(0, self.n, self.batch_size)]
+        if len(batches) > 1 and len(batches[-1]) == 1:
+            batches[-2] += batches.pop()
+        yield from batches  # lazy, like RandomSampler: runs after the DataLoader's seed draw
+
+    def __len__(self) -> int:
+        full, rest = divmod(self.n, self.batch_size)
+        return full + (1 if rest > 1 or (rest == 1 and full == 0) else 0)
+
+
 class GraphTask:
     """Mini-batch graph-level prediction (classification or regression)."""
 
@@ -130,9 +153,11 @@ class GraphTask:
         subset = self.dataset[idx]
         if iters > 0:
             return DataLoader(subset, batch_sampler=_RandomBatches(len(subset), batch_size, iters, generator),
-                              num_workers=self.cfg.num_workers)
-        return DataLoader(subset, batch_size=batch_size, shuffle=generator is not None, generator=generator,
-                          num_workers=self.cfg.num_workers)
+                              num_workers=self.cfg.num_workers, generator=generator)
+        if generator is not None:
+            return DataLoader(subset, batch_sampler=_ShuffledBatches(len(subset), batch_size, generator),
+                              num_workers=self.cfg.num_workers, generator=generator)
+        return DataLoader(subset, batch_size=batch_size, shuffle=False, num_workers=self.cfg.num_workers)
 
     def _targets(self, batch) -> Tensor:
         return batch.y.reshape(-1) if self.task == "multiclass" else batch.y.reshape(batch.num_graphs, -1)
