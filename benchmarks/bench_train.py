@@ -104,7 +104,8 @@ def main(argv=None) -> dict:
         for f in sorted(out.parent.glob("train_*.json")):
             r = json.loads(f.read_text())
             e = r["epoch_seconds_estimate"]
-            rows.append(f"| {r['model']} | {r['step_seconds']['graphkit'] * 1e3:.1f} | {r['step_seconds']['pyg'] * 1e3:.1f} "
+            ms = {k: v * 1e3 for k, v in r["step_seconds"].items()}
+            rows.append(f"| {r['model']} | {ms['graphkit']:.1f} | {ms['pyg']:.1f} "
                         f"| {r['speedup']:.2f}x | {r['collate_seconds_per_batch'] * 1e3:.1f} | {e['graphkit']:.0f} "
                         f"| {e['pyg']:.0f} | {r['threads']} |")
         body = ("ogbg-molhiv training step (batch 32, OGB baseline widths), median over round-robin blocks; "
