@@ -19,13 +19,19 @@ import difflib
 import os
 import shutil
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 
 from graphkit.data.bundle import Loaded
-from graphkit.data.root import DatasetNotFoundError, cache_dir, data_root, missing_files_error, process_in_cache
+from graphkit.data.root import (
+    DatasetNotFoundError,
+    cache_dir,
+    data_root,
+    missing_files_error,
+    process_in_cache,
+    trusted_cache_load,
+)
 from graphkit.metrics import OGBMetric
 
 LEVELS = {"ogbg": "graph", "ogbn": "node", "ogbl": "link"}
@@ -86,18 +92,7 @@ def expected_files(name: str) -> list[str]:
     return files
 
 
-@contextmanager
-def trusted_ogb_load():
-    """Let ``torch.load`` (weights-only) read the classes OGB's own files hold, for this block only."""
-    import numpy as np
-    from torch_geometric.data.data import Data, DataEdgeAttr, DataTensorAttr
-    from torch_geometric.data.storage import GlobalStorage
-
-    allowed = [Data, DataEdgeAttr, DataTensorAttr, GlobalStorage,
-               np.core.multiarray._reconstruct, np.ndarray, np.dtype]
-    allowed += [type(np.dtype(t)) for t in ("int64", "int32", "float32", "float64", "bool", "uint8")]
-    with torch.serialization.safe_globals(allowed):
-        yield
+trusted_ogb_load = trusted_cache_load  # the name tests and users know
 
 
 def _dataset_class(level: str):
@@ -154,7 +149,7 @@ def ogb_dataset(name: str, root: str | os.PathLike | None = None, download: bool
         return process_in_cache("ogb", dirname, home, build)
     except Exception as exc:
         raise DatasetNotFoundError(
-            f"dataset {name!r}: processing or reading the cache in {cache_dir() / 'ogb' / dirname} failed "
+            f"dataset {name!r}: processing or reading its cache under {cache_dir() / 'ogb'} failed "
             f"({exc.__class__.__name__}: {exc}); delete that folder to rebuild it from the raw files") from exc
 
 

@@ -7,9 +7,11 @@ loaders never write processed files beside the raw ones; caches go to
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
 
@@ -59,15 +61,28 @@ def link_into(src: Path, dst: Path) -> None:
             link.symlink_to(entry.resolve())
 
 
+def source_key(home: Path) -> str:
+    """Short hash of where the raw files are and their sizes and mtimes: a cache made from other
+    files (another data root, an updated download) is never reused."""
+    h = hashlib.sha1(str(home.resolve()).encode())
+    for p in sorted(home.rglob("*")):
+        if p.is_file() and "processed" not in p.parts:
+            st = p.stat()
+            h.update(f"{p.relative_to(home)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:10]
+
+
 def process_in_cache(group: str, folder: str, home: Path, build: Callable[[Path], Any]) -> Any:
     """Run a PyG-style dataset whose raw files live in ``home`` with its ``processed/`` in the cache.
 
     ``build(root)`` constructs the dataset so that it reads ``root/folder/raw``
-    and writes ``root/folder/processed``. The first call processes in a scratch
-    folder and renames the result into ``<cache>/<group>/<folder>/processed``
-    only when complete: an interrupted run leaves no half-written cache.
+    and writes ``root/folder/processed``; ``root`` is
+    ``<cache>/<group>/<source_key(home)>``. The first call processes in a scratch
+    folder and renames the result into place only when complete: an
+    interrupted run leaves no half-written cache.
     """
-    base = cache_dir() / group
+    base = cache_dir() / group / source_key(home)
+    base.mkdir(parents=True, exist_ok=True)
     work = base / folder
     link_into(home, work)
     if not (work / "processed").is_dir():
@@ -83,3 +98,22 @@ def process_in_cache(group: str, folder: str, home: Path, build: Callable[[Path]
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     return build(base)
+
+
+@contextmanager
+def trusted_cache_load():
+    """Let ``torch.load`` (weights-only) read the classes PyG/OGB cache files hold, for this block only.
+
+    The files are ones graphkit's loaders wrote (or OGB's official split files);
+    torch's check stays on everywhere else.
+    """
+    import numpy as np
+    import torch
+    from torch_geometric.data.data import Data, DataEdgeAttr, DataTensorAttr
+    from torch_geometric.data.storage import GlobalStorage
+
+    allowed = [Data, DataEdgeAttr, DataTensorAttr, GlobalStorage,
+               np.core.multiarray._reconstruct, np.ndarray, np.dtype]
+    allowed += [type(np.dtype(t)) for t in ("int64", "int32", "float32", "float64", "bool", "uint8")]
+    with torch.serialization.safe_globals(allowed):
+        yield

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from graphkit.data.bundle import Loaded
-from graphkit.data.root import data_root, missing_files_error, process_in_cache
+from graphkit.data.root import data_root, missing_files_error, process_in_cache, trusted_cache_load
 from graphkit.metrics import Accuracy
 
 URL = "https://www.chrsmrrs.com/graphkerneldatasets"
@@ -63,7 +63,11 @@ def load_tu(name: str, root: str | os.PathLike | None = None, download: bool = T
             raise missing_files_error(name, raw, files, why or f"Get {URL}/{name}.zip and unzip it there.")
     from torch_geometric.datasets import TUDataset
 
-    ds = process_in_cache("tu", name, raw.parent, lambda base: TUDataset(str(base), name))
+    def build(base: Path):
+        with trusted_cache_load():
+            return TUDataset(str(base), name)
+
+    ds = process_in_cache("tu", name, raw.parent, build)
     if ds.num_node_features == 0:
         from torch_geometric.transforms import Constant
 

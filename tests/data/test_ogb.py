@@ -56,7 +56,16 @@ def test_node_fixture_loads_through_ogb_with_official_split_and_evaluator(tmp_pa
     y = d.data.y
     assert d.metric(y, torch.nn.functional.one_hot(y.view(-1), 40).float()) == 1.0
     assert not (home / "processed").exists(), "processed files belong in the cache"
-    assert (cache_dir() / "ogb" / "ogbn_arxiv" / "processed").is_dir()
+    assert list((cache_dir() / "ogb").glob("*/ogbn_arxiv/processed"))
+
+
+def test_cache_is_keyed_by_the_raw_files_not_just_the_name(tmp_path):
+    write_node_fixture(tmp_path / "a", "ogbn-arxiv", num_nodes=30, num_edges=60)
+    write_node_fixture(tmp_path / "b", "ogbn-arxiv", num_nodes=40, num_edges=60)
+    assert load_ogb("ogbn-arxiv", tmp_path / "a", download=False).data.num_nodes == 30
+    assert load_ogb("ogbn-arxiv", tmp_path / "b", download=False).data.num_nodes == 40
+    write_node_fixture(tmp_path / "a", "ogbn-arxiv", num_nodes=35, num_edges=60, seed=1)  # files replaced
+    assert load_ogb("ogbn-arxiv", tmp_path / "a", download=False).data.num_nodes == 35
 
 
 @pytest.mark.parametrize("name,metric", [("ogbl-ddi", "hits@20"), ("ogbl-collab", "hits@50")])
@@ -103,8 +112,8 @@ def test_interrupted_processing_leaves_no_cache_behind(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         load_ogb("ogbn-arxiv", tmp_path, download=False)
     base = cache_dir() / "ogb"
-    assert not (base / "ogbn_arxiv" / "processed").exists()
-    assert not [p for p in base.iterdir() if p.name.startswith(".")], "scratch folder left behind"
+    assert not list(base.glob("*/ogbn_arxiv/processed"))
+    assert not list(base.glob("*/.*")), "scratch folder left behind"
     monkeypatch.setattr(PygNodePropPredDataset, "process", original)
     assert load_ogb("ogbn-arxiv", tmp_path, download=False).data.num_nodes == 30
 
