@@ -120,3 +120,23 @@ def test_real_tu_cross_validation_through_the_cli(tmp_path, capsys):
                  "--data-root", root, "--out", str(tmp_path), "--quiet"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert "over 2 run(s)" in last and "(mean-curve)" in last
+
+
+def test_link_prediction_trains_on_an_ogbl_fixture(tmp_path, capsys):
+    from graphkit.data.ogb_fixture import write_link_fixture
+
+    write_link_fixture(tmp_path / "data", "ogbl-collab", num_nodes=60, num_edges=300)
+    assert main(["train", "--model", "gcn", "--dataset", "ogbl-collab", "--epochs", "2", "--batch-size", "64",
+                 "--model.hidden", "16", "--data-root", str(tmp_path / "data"), "--out", str(tmp_path / "r"),
+                 "--quiet"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("ogbl-collab gcn: test hits@50")
+
+
+def test_progress_bars_stay_quiet_when_output_is_not_a_terminal(tmp_path, capsys):
+    write_node_fixture(tmp_path / "data", "ogbn-arxiv", num_nodes=30, num_edges=60)
+    assert main(["train", "--model", "gcn", "--dataset", "ogbn-arxiv", "--epochs", "2",
+                 "--data-root", str(tmp_path / "data"), "--out", str(tmp_path / "r")]) == 0
+    captured = capsys.readouterr()
+    assert "it/s" not in captured.err and "%|" not in captured.err
+    assert "run-seed00: epoch" in captured.out  # per-run lines still printed

@@ -51,3 +51,15 @@ def test_cli_info():
     text = info()
     assert "optional packages:" in text and "default backends" in text and "data root" in text
     assert main(["info"]) == 0
+
+
+def test_ogb_mol_example_runs_on_real_molecules(tmp_path):
+    root = data_root()
+    if root is None or not (Path(root) / "ogb" / "ogbg_molfreesolv").exists():
+        pytest.skip("GRAPHKIT_DATA does not hold ogb/ogbg_molfreesolv")
+    proc = run([str(ROOT / "examples" / "ogb_mol.py"), "--dataset", "ogbg-molfreesolv", "--epochs", "1",
+                "--hidden", "16", "--out", str(tmp_path)],
+               {"GRAPHKIT_DATA": root, "GRAPHKIT_CACHE": str(tmp_path / "c")})
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("ogbg-molfreesolv gin-vn: test rmse"), proc.stdout

@@ -89,7 +89,7 @@ def process_in_cache(group: str, folder: str, home: Path, build: Callable[[Path]
         scratch = Path(tempfile.mkdtemp(dir=base, prefix=f".{folder}."))
         try:
             link_into(home, scratch / folder)
-            build(scratch)
+            _quietly(lambda: build(scratch))
             try:
                 os.rename(scratch / folder / "processed", work / "processed")
             except OSError:
@@ -98,6 +98,24 @@ def process_in_cache(group: str, folder: str, home: Path, build: Callable[[Path]
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     return build(base)
+
+
+def _quietly(fn: Callable[[], Any]) -> Any:
+    """Run ``fn``; when stderr is not a terminal, hold back the progress bars and chatter that
+    ogb/PyG print while processing (shown anyway if processing fails)."""
+    import contextlib
+    import io
+    import sys
+
+    if sys.stderr.isatty():
+        return fn()
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+            return fn()
+    except BaseException:
+        sys.stderr.write(buf.getvalue())
+        raise
 
 
 @contextmanager
