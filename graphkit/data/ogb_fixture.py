@@ -44,6 +44,18 @@ def _edges(rng: np.random.Generator, n: int, e: int) -> np.ndarray:
     return np.stack([src, dst], 1)
 
 
+def _graph_files(raw: Path, meta, rng: np.random.Generator, edges: np.ndarray, num_nodes: int,
+                 num_features: int) -> None:
+    """The one-graph part every homogeneous node/link dataset has: edges, counts, node features."""
+    _csv_gz(raw / "edge.csv.gz", edges, "%d")
+    _csv_gz(raw / "num-node-list.csv.gz", np.array([num_nodes]), "%d")
+    _csv_gz(raw / "num-edge-list.csv.gz", np.array([len(edges)]), "%d")
+    if meta["has_node_attr"] == "True":
+        _csv_gz(raw / "node-feat.csv.gz", rng.standard_normal((num_nodes, num_features)).astype(np.float32), "%.6f")
+    if meta["has_edge_attr"] == "True":
+        _csv_gz(raw / "edge-feat.csv.gz", rng.standard_normal((len(edges), 4)).astype(np.float32), "%.6f")
+
+
 def write_node_fixture(root: str | Path, name: str = "ogbn-arxiv", num_nodes: int = 120, num_edges: int = 400,
                        num_features: int = 16, seed: int = 0) -> Path:
     """Write a homogeneous ``ogbn-*`` dataset (one graph) under ``<root>/ogb/``; returns its folder.
@@ -57,14 +69,7 @@ def write_node_fixture(root: str | Path, name: str = "ogbn-arxiv", num_nodes: in
     rng = np.random.default_rng(seed)
     home = Path(root) / "ogb" / name.replace("-", "_")
     raw = home / "raw"
-    edges = _edges(rng, num_nodes, num_edges)
-    _csv_gz(raw / "edge.csv.gz", edges, "%d")
-    _csv_gz(raw / "num-node-list.csv.gz", np.array([num_nodes]), "%d")
-    _csv_gz(raw / "num-edge-list.csv.gz", np.array([num_edges]), "%d")
-    if meta["has_node_attr"] == "True":
-        _csv_gz(raw / "node-feat.csv.gz", rng.standard_normal((num_nodes, num_features)).astype(np.float32), "%.6f")
-    if meta["has_edge_attr"] == "True":
-        _csv_gz(raw / "edge-feat.csv.gz", rng.standard_normal((num_edges, 4)).astype(np.float32), "%.6f")
+    _graph_files(raw, meta, rng, _edges(rng, num_nodes, num_edges), num_nodes, num_features)
     classes = int(meta["num classes"])
     if meta["task type"] == "multiclass classification":
         _csv_gz(raw / "node-label.csv.gz", rng.integers(0, classes, num_nodes), "%d")
@@ -94,12 +99,8 @@ def write_link_fixture(root: str | Path, name: str = "ogbl-ddi", num_nodes: int 
     raw = home / "raw"
     edges = _edges(rng, num_nodes, num_edges)
     a, b = int(0.8 * num_edges), int(0.9 * num_edges)
-    train = edges[:a]
-    _csv_gz(raw / "edge.csv.gz", train, "%d")  # the message-passing graph is the training edges
-    _csv_gz(raw / "num-node-list.csv.gz", np.array([num_nodes]), "%d")
-    _csv_gz(raw / "num-edge-list.csv.gz", np.array([len(train)]), "%d")
-    if meta["has_node_attr"] == "True":
-        _csv_gz(raw / "node-feat.csv.gz", rng.standard_normal((num_nodes, num_features)).astype(np.float32), "%.6f")
+    # the message-passing graph is the training edges, as in OGB's link sets
+    _graph_files(raw, meta, rng, edges[:a], num_nodes, num_features)
     extra_edge = meta.get("additional edge files", "None")
     extras = {} if extra_edge == "None" else {f: rng.integers(1, 3, num_edges) for f in extra_edge.split(",")}
     for f, values in extras.items():
