@@ -107,8 +107,9 @@ def _check_out(out: Path, cfg: ExperimentConfig, resume: bool) -> None:
     for key in ("seeds", "folds"):  # adding seeds to a finished experiment is fine
         old.pop(key, None)
         new.pop(key, None)
-    old.get("train", {}).pop("device", None)
-    new["train"].pop("device", None)
+    for key in ("device", "threads", "num_workers"):  # where it runs, not what it computes
+        old.get("train", {}).pop(key, None)
+        new["train"].pop(key, None)
     if old != new:
         diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
         raise ValueError(f"--resume: the configuration differs from the one saved in {saved} (in {diff}); "
