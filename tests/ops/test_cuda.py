@@ -54,3 +54,29 @@ def test_gradients_and_layers_match_cpu(case):
         gpu_out = conv(x.cuda(), ei.cuda(), *(a.cuda() for a in args))
         torch.testing.assert_close(gpu_out.cpu(), cpu_out, **TOL)
         conv.cpu()
+
+
+def test_issue3_layers_and_models_match_cpu():
+    """SAGEConv, EdgeGCNConv, pooling and the OGB molecule model (eval mode) on CUDA vs CPU."""
+    from torch_geometric.data import Batch, Data
+
+    from graphkit.models import MolGNN, MolGNNConfig
+    from graphkit.nn import EdgeGCNConv, SAGEConv, global_pool
+
+    ei, n, _ = make_graph("random", 2)
+    x = torch.randn(n, 6, dtype=torch.float64)
+    for conv, args in ((SAGEConv(6, 4).double(), ()),
+                       (EdgeGCNConv(6).double(), (torch.randn(ei.size(1), 6, dtype=torch.float64),))):
+        cpu_out = conv(x, ei, *args)
+        gpu_out = conv.cuda()(x.cuda(), ei.cuda(), *(a.cuda() for a in args))
+        torch.testing.assert_close(gpu_out.cpu(), cpu_out, **TOL)
+    batch = torch.sort(torch.randint(0, 3, (n,))).values
+    for reduce in ("sum", "mean", "max"):
+        torch.testing.assert_close(global_pool(x.cuda(), batch.cuda(), 3, reduce).cpu(),
+                                   global_pool(x, batch, 3, reduce), **TOL)
+    graphs = [Data(x=torch.randint(0, 2, (4, 9)), edge_index=torch.tensor([[0, 1, 2], [1, 2, 3]]),
+                   edge_attr=torch.randint(0, 2, (3, 3))) for _ in range(3)]
+    b = Batch.from_data_list(graphs)
+    model = MolGNN(MolGNNConfig(num_tasks=2, hidden=8, num_layers=2, virtual_node=True)).double().eval()
+    cpu_out = model(b)
+    torch.testing.assert_close(model.cuda()(b.cuda()).cpu(), cpu_out, **TOL)
