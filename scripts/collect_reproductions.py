@@ -36,7 +36,7 @@ def _range(epochs):
     return f"{lo}" if lo == hi else f"{lo}-{hi}"
 
 
-def partial(exp: Path) -> dict:
+def partial(exp: Path, lower_is_better: bool) -> dict:
     """Runs finished so far plus the last checkpointed epoch of the one in progress."""
     cfg = json.loads((exp / "config.json").read_text())
     done, progress = [], []
@@ -49,7 +49,8 @@ def partial(exp: Path) -> dict:
         elif (run / "log.csv").exists():
             rows = list(csv.DictReader((run / "log.csv").open()))
             if rows:
-                best = max(rows, key=lambda h: float(h["valid"])) if "valid" in rows[0] else rows[-1]
+                sign = -1.0 if lower_is_better else 1.0
+                best = max(rows, key=lambda h: sign * float(h["valid"])) if "valid" in rows[0] else rows[-1]
                 progress.append({"name": run.name, "epochs_done": len(rows), "of": cfg["train"]["epochs"],
                                  "best_so_far": {k: float(v) for k, v in best.items()},
                                  "seconds_per_epoch": statistics.fmean(float(h["epoch_seconds"]) for h in rows)})
@@ -81,15 +82,17 @@ def main() -> None:
                         f"{_range(s['epochs'])} | {s['seconds_per_epoch']:.2f} | "
                         f"{rep['wall_seconds'] / 60:.1f} | {env['hardware']}, {env['threads']} thr | complete |")
         else:
-            p = partial(exp)
+            p = partial(exp, recipe.metric == "rmse")
             (DOCS / f"{name}.partial.json").write_text(json.dumps(p, indent=1) + "\n")
-            vals = [r["selected"]["test"] for r in p["finished_runs"]]
+            # mean-curve picks one epoch across all folds: no number until every fold is done
+            mean_curve = p["config"]["train"]["select"] == "mean-curve"
+            vals = [] if mean_curve else [r["selected"]["test"] for r in p["finished_runs"]]
             prog = "; ".join(f"{r['name']} at epoch {r['epochs_done']}/{r['of']}" + (
                 f" (best valid so far {r['best_so_far']['valid']:.4f})" if "valid" in r["best_so_far"] else "")
                 for r in p["in_progress"])
             spe = [r["seconds_per_epoch"] for r in p["finished_runs"] + p["in_progress"]]
             want = p["config"]["folds"] or p["config"]["seeds"]
-            rows.append(f"| {name} | {_pm(vals)} | {pub} | - | {len(vals)} of {want} | - | "
+            rows.append(f"| {name} | {_pm(vals)} | {pub} | - | {len(p['finished_runs'])} of {want} | - | "
                         f"{statistics.fmean(spe):.2f} | - | - | **partial**: {prog or 'no run finished'} |"
                         if spe else f"| {name} | - | {pub} | - | 0 | - | - | - | - | **partial**: not started |")
     table = ("| recipe | ours (test, mean ± std) | published | within 1 std | runs | epochs | s/epoch | wall min "
