@@ -44,6 +44,14 @@ def _edges(rng: np.random.Generator, n: int, e: int) -> np.ndarray:
     return np.stack([src, dst], 1)
 
 
+def _start(root: str | Path, name: str, prefix: str, seed: int):
+    meta = meta_info(name)
+    if not name.startswith(prefix):
+        raise ValueError(f"{name} is not an {prefix}* dataset")
+    home = Path(root) / "ogb" / name.replace("-", "_")
+    return meta, np.random.default_rng(seed), home, home / "raw"
+
+
 def _graph_files(raw: Path, meta, rng: np.random.Generator, edges: np.ndarray, num_nodes: int,
                  num_features: int) -> None:
     """The one-graph part every homogeneous node/link dataset has: edges, counts, node features."""
@@ -63,12 +71,7 @@ def write_node_fixture(root: str | Path, name: str = "ogbn-arxiv", num_nodes: in
     Uses the dataset's real metadata (number of classes, split name, extra
     node files such as arxiv's ``node_year``) from the installed ``ogb``.
     """
-    meta = meta_info(name)
-    if not name.startswith("ogbn-"):
-        raise ValueError(f"{name} is not a node property prediction dataset")
-    rng = np.random.default_rng(seed)
-    home = Path(root) / "ogb" / name.replace("-", "_")
-    raw = home / "raw"
+    meta, rng, home, raw = _start(root, name, "ogbn-", seed)
     _graph_files(raw, meta, rng, _edges(rng, num_nodes, num_edges), num_nodes, num_features)
     classes = int(meta["num classes"])
     if meta["task type"] == "multiclass classification":
@@ -91,12 +94,7 @@ def write_node_fixture(root: str | Path, name: str = "ogbn-arxiv", num_nodes: in
 def write_link_fixture(root: str | Path, name: str = "ogbl-ddi", num_nodes: int = 100, num_edges: int = 600,
                        num_features: int = 8, num_neg: int = 200, seed: int = 0) -> Path:
     """Write a homogeneous ``ogbl-*`` dataset with Hits@K-style splits (``edge`` / ``edge_neg``)."""
-    meta = meta_info(name)
-    if not name.startswith("ogbl-"):
-        raise ValueError(f"{name} is not a link property prediction dataset")
-    rng = np.random.default_rng(seed)
-    home = Path(root) / "ogb" / name.replace("-", "_")
-    raw = home / "raw"
+    meta, rng, home, raw = _start(root, name, "ogbl-", seed)
     edges = _edges(rng, num_nodes, num_edges)
     a, b = int(0.8 * num_edges), int(0.9 * num_edges)
     # the message-passing graph is the training edges, as in OGB's link sets
