@@ -209,7 +209,11 @@ def _run(cfg, loaded, build, out, args, title, recipe: Recipe | None = None) -> 
     line = report["summary_line"]
     if recipe is not None and recipe.expected is not None:
         mean, std = recipe.expected
-        line += f" | published {mean}" + (f" ± {std}" if std is not None else "") + f" ({recipe.source})"
+        ours = report["summary"]["test"]
+        tol = std if std is not None else ours["std"]
+        verdict = "" if tol is None else (
+            "; within one std" if abs(ours["mean"] - mean) <= tol else f"; off by {abs(ours['mean'] - mean):.4f}")
+        line += f" | published {mean}" + (f" ± {std}" if std is not None else "") + f" ({recipe.source}){verdict}"
     print(f"results: {out / 'results.json'}")
     print(line)
     return 0
