@@ -58,6 +58,9 @@ class NodeTask:
 
     def __init__(self, loaded: Loaded, split: dict[str, Tensor], cfg: TrainConfig, device: torch.device):
         data = loaded.data
+        if data.x is None:
+            raise NotImplementedError(f"{loaded.name} has no node features; graphkit's node models need x "
+                                      "(edge-feature-only sets such as ogbn-proteins are not supported yet)")
         edge_index = data.edge_index
         if cfg.to_undirected:
             edge_index, _ = to_undirected(edge_index, data.num_nodes)
