@@ -53,7 +53,7 @@ def partial(exp: Path, lower_is_better: bool) -> dict:
                 best = max(rows, key=lambda h: sign * float(h["valid"])) if "valid" in rows[0] else rows[-1]
                 progress.append({"name": run.name, "epochs_done": len(rows), "of": cfg["train"]["epochs"],
                                  "best_so_far": {k: float(v) for k, v in best.items()},
-                                 "seconds_per_epoch": statistics.fmean(float(h["epoch_seconds"]) for h in rows)})
+                                 "seconds_per_epoch": statistics.median(float(h["epoch_seconds"]) for h in rows)})
     return {"config": cfg, "finished_runs": done, "in_progress": progress}
 
 
