@@ -136,9 +136,7 @@ def run_experiment(cfg: ExperimentConfig, loaded: Loaded, build_model: Callable[
     task_cache: dict[int, Any] = {}
     bar = runs
     if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(runs, desc="runs", position=0, dynamic_ncols=True)
+        bar = io.progress(runs, 0, "runs")
     for name, seed, split in bar:
         key = id(split)
         if key not in task_cache:

@@ -152,3 +152,11 @@ def plot_curves(path: Path, runs: list[list[dict[str, Any]]], metric: str, title
 
 def load_json(path: Path) -> Any:
     return json.loads(Path(path).read_text())
+
+
+def progress(iterable, level: int, desc: str, total: int | None = None, initial: int = 0):
+    """A tqdm bar at ``level`` (0 runs, 1 epochs, 2 batches); inner levels vanish when done."""
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, initial=initial, desc=desc, position=level, leave=level == 0,
+                dynamic_ncols=True)

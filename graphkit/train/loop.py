@@ -106,10 +106,7 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
 
     epochs = range(start, cfg.epochs + 1)
     if progress:
-        from tqdm.auto import tqdm
-
-        epochs = tqdm(epochs, total=cfg.epochs, initial=start - 1, desc=run_dir.name, leave=False, position=1,
-                      dynamic_ncols=True)
+        epochs = io.progress(epochs, 1, run_dir.name, total=cfg.epochs, initial=start - 1)
     for epoch in epochs:
         if stopped:
             break

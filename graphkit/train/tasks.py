@@ -21,15 +21,12 @@ from torch import Tensor
 
 from graphkit.data.bundle import Loaded
 from graphkit.ops import as_adjacency, to_undirected
+from graphkit.train import io
 from graphkit.train.config import TrainConfig
 
 
 def _bar(iterable, total: int, desc: str, enabled: bool):
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, total=total, desc=desc, leave=False, position=2, dynamic_ncols=True)
+    return io.progress(iterable, 2, desc, total) if enabled else iterable
 
 
 def loss_fn(task: str) -> Callable[[Tensor, Tensor], Tensor]:
