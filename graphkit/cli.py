@@ -20,17 +20,26 @@ import torch
 import graphkit
 from graphkit import backend
 from graphkit.data import Loaded, cache_dir, data_root, load_ogb, load_tu, planetoid_task
+from graphkit.data.heterophily import PLATONOV_SETS, WEBKB, load_geom_gcn, load_planetoid_geom, load_platonov
+from graphkit.data.hypergraph import SETS as HYPERGRAPH_SETS
+from graphkit.data.hypergraph import load_hypergraph
 from graphkit.data.ogb import ogb_names
 from graphkit.models import (
     GCN,
     GIN,
+    MLP,
+    NSD,
     SAGE,
     GCNConfig,
     GINConfig,
+    HypergraphNet,
+    HypergraphNetConfig,
     LinkConfig,
     LinkModel,
+    MLPConfig,
     MolGNN,
     MolGNNConfig,
+    NSDConfig,
     SAGEConfig,
 )
 from graphkit.recipes import RECIPES, Recipe
@@ -43,8 +52,17 @@ TU = {n.lower(): n for n in ("MUTAG", "PROTEINS", "NCI1", "PTC_MR", "ENZYMES", "
                              "COLLAB", "REDDIT-BINARY", "REDDIT-MULTI-5K")}
 
 
+# heterophily (10 fixed splits each): Geom-GCN files and Platonov et al.'s npz files
+GEOM = {n: n for n in WEBKB} | {"film": "film", "actor": "film"}
+PLATONOV = {n.replace("_", "-"): n for n in PLATONOV_SETS}
+# Planetoid with 10 full-supervised splits: Geom-GCN's files, or seeded random 48/32/20 stand-ins
+PLANETOID_SPLITS = {f"{k}-geom": (k, "geom-gcn") for k in PLANETOID} | {f"{k}-random": (k, "random") for k in PLANETOID}
+HYPERGRAPHS = {f"{kind}-{name}": (kind, name) for kind, name in sorted(HYPERGRAPH_SETS)}
+
+
 def dataset_names() -> list[str]:
-    return sorted(PLANETOID) + sorted(TU) + ogb_names()
+    return (sorted(PLANETOID) + sorted(PLANETOID_SPLITS) + sorted(GEOM) + sorted(PLATONOV) + sorted(HYPERGRAPHS)
+            + sorted(TU) + ogb_names())
 
 
 def load_dataset(name: str, root: str | None) -> Loaded:
@@ -52,6 +70,14 @@ def load_dataset(name: str, root: str | None) -> Loaded:
     key = name.lower()
     if key in PLANETOID:
         return planetoid_task(key, root)
+    if key in GEOM:
+        return load_geom_gcn(GEOM[key], root)
+    if key in PLATONOV:
+        return load_platonov(PLATONOV[key], root)
+    if key in PLANETOID_SPLITS:
+        return load_planetoid_geom(*PLANETOID_SPLITS[key][:1], root=root, split=PLANETOID_SPLITS[key][1])
+    if key in HYPERGRAPHS:
+        return load_hypergraph(*HYPERGRAPHS[key], root=root)
     if key in TU:
         return load_tu(TU[key], root)
     if key.split("-")[0] in ("ogbg", "ogbn", "ogbl") and key in ogb_names():
@@ -61,8 +87,12 @@ def load_dataset(name: str, root: str | None) -> Loaded:
 
 # ------------------------------------------------------------------ models
 # name -> function(loaded) -> (config class, fixed config values, module class)
+def _graph_node(d: Loaded) -> bool:
+    return d.level == "node" and not d.extra.get("hypergraph")
+
+
 def _gcn(d: Loaded):
-    if d.level == "node":
+    if _graph_node(d):
         return GCNConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs}, GCN
     if d.level == "graph" and d.extra.get("mol"):
         return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gcn"}, MolGNN
@@ -92,10 +122,33 @@ def _gin_vn(d: Loaded):
 
 
 def _sage(d: Loaded):
-    if d.level == "node":
+    if _graph_node(d):
         return SAGEConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs}, SAGE
     if d.level == "link":
         return LinkConfig, {"in_channels": max(d.num_features, 1), "encoder": "sage"}, LinkModel
+    return None
+
+
+def _nsd(kind: str):
+    def spec(d: Loaded):
+        if _graph_node(d):
+            return NSDConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs, "kind": kind}, NSD
+        return None
+    return spec
+
+
+def _hypergraph(conv: str):
+    def spec(d: Loaded):
+        if d.level == "node" and d.extra.get("hypergraph"):
+            return (HypergraphNetConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs,
+                                          "conv": conv}, HypergraphNet)
+        return None
+    return spec
+
+
+def _mlp(d: Loaded):
+    if d.level == "node":
+        return MLPConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs}, MLP
     return None
 
 
@@ -105,6 +158,13 @@ MODELS: dict[str, tuple[Callable[[Loaded], Any], str]] = {
     "gin": (_gin, "OGB's mol GIN for molecules; GIN-0 (Xu et al.) for other graph sets"),
     "gin-vn": (_gin_vn, "OGB's mol GIN with a virtual node"),
     "sage": (_sage, "GraphSAGE (mean) for nodes; SAGE encoder for links"),
+    "nsd-diag": (_nsd("diag"), "Neural Sheaf Diffusion, diagonal restriction maps (Diag-NSD)"),
+    "nsd-orth": (_nsd("orthogonal"), "Neural Sheaf Diffusion, orthogonal maps (O(d)-NSD / bundle)"),
+    "nsd-gen": (_nsd("general"), "Neural Sheaf Diffusion, general d x d maps (Gen-NSD)"),
+    "hgnn": (_hypergraph("hgnn"), "HGNN hypergraph convolution (symmetric normalisation)"),
+    "hgnn+": (_hypergraph("hgnn+"), "HGNN+ hypergraph convolution (two-stage mean)"),
+    "hcha": (_hypergraph("hcha"), "HCHA: hypergraph convolution with hyperedge attention"),
+    "mlp": (_mlp, "MLP on node features only (structure-free baseline)"),
 }
 
 
@@ -213,7 +273,8 @@ def _run(cfg, loaded, build, out, args, title, recipe: Recipe | None = None) -> 
         tol = std if std is not None else ours["std"]
         verdict = "" if tol is None else (
             "; within one std" if abs(ours["mean"] - mean) <= tol else f"; off by {abs(ours['mean'] - mean):.4f}")
-        line += f" | published {mean}" + (f" ± {std}" if std is not None else "") + f" ({recipe.source}){verdict}"
+        line += (f" | published {mean:.4g}" + (f" ± {std:.4g}" if std is not None else "")
+                 + f" ({recipe.source}){verdict}")
     print(f"results: {out / 'results.json'}")
     print(line)
     return 0
@@ -221,9 +282,12 @@ def _run(cfg, loaded, build, out, args, title, recipe: Recipe | None = None) -> 
 
 def _list() -> str:
     lines = ["models:"]
-    lines += [f"  {name:<8} {desc}" for name, (_, desc) in MODELS.items()]
+    lines += [f"  {name:<9} {desc}" for name, (_, desc) in MODELS.items()]
     lines.append("datasets (case-insensitive):")
     lines.append("  planetoid: " + ", ".join(sorted(PLANETOID)))
+    lines.append("  planetoid, 10 full-supervised splits: " + ", ".join(sorted(PLANETOID_SPLITS)))
+    lines.append("  heterophily (10 splits): " + ", ".join(sorted(GEOM) + sorted(PLATONOV)))
+    lines.append("  hypergraphs (AllSet 50/25/25 splits): " + ", ".join(sorted(HYPERGRAPHS)))
     lines.append("  TU (10-fold CV): " + ", ".join(sorted(TU)))
     names = ogb_names()
     for prefix in ("ogbg", "ogbn", "ogbl"):

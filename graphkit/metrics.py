@@ -55,6 +55,26 @@ class Accuracy(Metric):
         return (pred.reshape(-1) == y_true).float().mean().item()
 
 
+class RocAuc(Metric):
+    """ROC-AUC of one binary target: ``y_true: [N]`` or ``[N, 1]`` in {0, 1}, ``y_pred``: scores (logits).
+
+    NaN when the labels hold a single class (the score is undefined there).
+    """
+
+    name = "rocauc"
+
+    def __call__(self, y_true: Tensor, y_pred: Tensor) -> float:
+        from sklearn.metrics import roc_auc_score
+
+        y_true = y_true.detach().reshape(-1).cpu().numpy()
+        y_pred = y_pred.detach().reshape(-1).float().cpu().numpy()
+        if y_pred.shape != y_true.shape:
+            raise ValueError(f"rocauc: {y_pred.size} scores for {y_true.size} labels (one binary target expected)")
+        if len(set(y_true.tolist())) < 2:
+            return float("nan")
+        return float(roc_auc_score(y_true, y_pred))
+
+
 @dataclass
 class OGBMetric(Metric):
     """The official ``ogb`` Evaluator for one dataset (``rocauc``, ``ap``, ``rmse``, ``acc``, ``hits@K``).

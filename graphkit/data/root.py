@@ -135,3 +135,80 @@ def trusted_cache_load():
     allowed += [type(np.dtype(t)) for t in ("int64", "int32", "float32", "float64", "bool", "uint8")]
     with torch.serialization.safe_globals(allowed):
         yield
+
+
+def download_into(raw: Path, urls: dict[str, str]) -> None:
+    """Download ``{file name: url}`` into ``raw``: into a scratch folder first, moved into place whole."""
+    from torch_geometric.data import download_url
+
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=raw.parent, prefix=f".{raw.name}.") as tmp:
+        for name, url in urls.items():
+            got = download_url(url, tmp, log=False)
+            if Path(got).name != name:
+                os.replace(got, Path(tmp) / name)
+        if raw.exists():  # fill in the missing files only
+            for f in Path(tmp).iterdir():
+                if not (raw / f.name).exists():
+                    shutil.move(str(f), raw / f.name)
+        else:
+            shutil.move(tmp, raw)
+            Path(tmp).mkdir()  # let TemporaryDirectory clean up an empty folder
+
+
+def require_files(name: str, raw: Path, urls: dict[str, str], download: bool, source: str) -> None:
+    """Make sure every file of ``urls`` is in ``raw``: download the missing ones if allowed, else raise
+    :class:`DatasetNotFoundError` naming them and ``source``."""
+    files = list(urls)
+    if all((raw / f).exists() for f in files):
+        return
+    if download:
+        try:
+            download_into(raw, {f: u for f, u in urls.items() if not (raw / f).exists()})
+        except Exception as exc:  # network or permission failure: say what to do
+            raise missing_files_error(name, raw, files, f"Download from {source} failed "
+                                                        f"({exc.__class__.__name__}: {exc}).") from exc
+    if not all((raw / f).exists() for f in files):
+        raise missing_files_error(name, raw, files, f"Get them from {source}.")
+
+
+# Classes a data pickle (scipy csr features, numpy scalars and arrays) may name; nothing else loads.
+PICKLE_ALLOWED = {
+    ("scipy.sparse.csr", "csr_matrix"), ("scipy.sparse._csr", "csr_matrix"),
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+    ("numpy", "ndarray"), ("numpy", "dtype"),
+}
+
+
+class UntrustedPickleError(ValueError):
+    """A pickle names a class outside the allowed data types."""
+
+
+def load_data_pickle(path: Path, allow_any: bool = False) -> Any:
+    """Unpickle a dataset file that may only build plain containers, numpy arrays/scalars and scipy CSR.
+
+    Pickles can run arbitrary code; this loader refuses any other class (raising
+    :class:`UntrustedPickleError` with the class name) unless ``allow_any``.
+    """
+    import pickle
+    import warnings
+
+    class Restricted(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            if not allow_any and (module, name) not in PICKLE_ALLOWED:
+                raise UntrustedPickleError(
+                    f"{path} wants to load {module}.{name}, which a dataset file should not need; refusing "
+                    "(pass allow_any=True only for files you trust)")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                return super().find_class(module, name)
+
+    try:
+        with open(path, "rb") as f:
+            return Restricted(f, encoding="latin1").load()
+    except UntrustedPickleError:
+        raise
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        raise ValueError(f"{path} is not a readable pickle (truncated or corrupt?): "
+                         f"{exc.__class__.__name__}: {exc}") from exc

@@ -1,9 +1,12 @@
 """graphkit.models: one dataclass config + one nn.Module per file, built only from graphkit.nn."""
 from graphkit.models.gcn import GCN, GCNConfig
 from graphkit.models.gin import GIN, GINConfig
+from graphkit.models.hypergraph import HypergraphNet, HypergraphNetConfig
 from graphkit.models.link import LinkConfig, LinkModel
+from graphkit.models.mlp import MLP, MLPConfig
 from graphkit.models.mol import MolGNN, MolGNNConfig
+from graphkit.models.nsd import NSD, NSDConfig
 from graphkit.models.sage import SAGE, SAGEConfig
 
-__all__ = ["GCN", "GCNConfig", "GIN", "GINConfig", "LinkConfig", "LinkModel", "MolGNN", "MolGNNConfig",
-           "SAGE", "SAGEConfig"]
+__all__ = ["GCN", "GCNConfig", "GIN", "GINConfig", "HypergraphNet", "HypergraphNetConfig", "LinkConfig", "LinkModel",
+           "MLP", "MLPConfig", "MolGNN", "MolGNNConfig", "NSD", "NSDConfig", "SAGE", "SAGEConfig"]

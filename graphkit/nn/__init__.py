@@ -4,10 +4,13 @@ from graphkit.nn.edge_gcn import EdgeGCNConv
 from graphkit.nn.encoders import AtomEncoder, BondEncoder
 from graphkit.nn.gcn import GCNConv
 from graphkit.nn.gin import GINConv, GINEConv
+from graphkit.nn.hypergraph import HypergraphAttentionConv, HypergraphConv
 from graphkit.nn.pool import GlobalPool, global_add_pool, global_max_pool, global_mean_pool, global_pool
 from graphkit.nn.sage import SAGEConv
+from graphkit.nn.sheaf import EdgeWeightLearner, SheafDiffusionLayer, SheafLearner
 from graphkit.nn.virtual_node import VirtualNode
 
-__all__ = ["AtomEncoder", "BondEncoder", "Dropout", "EdgeGCNConv", "GCNConv", "GINConv", "GINEConv", "GlobalPool",
-           "SAGEConv", "VirtualNode", "dropout", "global_add_pool", "global_max_pool", "global_mean_pool",
+__all__ = ["AtomEncoder", "BondEncoder", "Dropout", "EdgeGCNConv", "EdgeWeightLearner", "GCNConv", "GINConv",
+           "GINEConv", "GlobalPool", "HypergraphAttentionConv", "HypergraphConv", "SAGEConv", "SheafDiffusionLayer",
+           "SheafLearner", "VirtualNode", "dropout", "global_add_pool", "global_max_pool", "global_mean_pool",
            "global_pool"]

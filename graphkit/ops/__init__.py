@@ -14,13 +14,33 @@ from graphkit.ops.graph import (
                                 rw_norm,
                                 to_undirected,
 )
+from graphkit.ops.hypergraph import (
+                                     Hypergraph,
+                                     as_hypergraph,
+                                     clique_expansion,
+                                     graph_to_hypergraph,
+                                     hypergraph_propagate,
+                                     hypergraph_self_loops,
+)
 from graphkit.ops.scatter import gather, ptr_to_index, scatter, segment, softmax
+from graphkit.ops.sheaf import (
+                                SheafLaplacian,
+                                SheafStructure,
+                                fixed_maps,
+                                orthogonal_maps,
+                                orthogonal_param_size,
+                                reverse_edges,
+                                sheaf_laplacian,
+                                sheaf_structure,
+)
 from graphkit.ops.spmm import Adjacency, as_adjacency, gcn_aggregate, gcn_coefficients, sddmm, spmm
 
 __all__ = [
-    "Adjacency", "add_remaining_self_loops", "add_self_loops", "as_adjacency", "check_edge_index",
+    "Adjacency", "Hypergraph", "SheafLaplacian", "SheafStructure", "add_remaining_self_loops", "add_self_loops", "as_adjacency", "check_edge_index",
     "check_features", "check_finite", "coalesce", "degree", "gather", "gcn_aggregate", "gcn_coefficients",
-    "gcn_norm",
+    "gcn_norm", "as_hypergraph", "clique_expansion", "fixed_maps", "graph_to_hypergraph", "hypergraph_propagate",
+    "hypergraph_self_loops", "orthogonal_maps", "orthogonal_param_size", "reverse_edges", "sheaf_laplacian",
+    "sheaf_structure",
     "ptr_to_index", "remove_self_loops", "rw_norm", "scatter", "sddmm", "segment", "softmax", "spmm",
     "to_undirected",
 ]

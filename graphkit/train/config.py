@@ -28,6 +28,8 @@ class OptimConfig:
     decay_only: str = ""
     step_size: int = 0  # epochs between lr decays; 0 = constant lr
     gamma: float = 0.5
+    group: str = ""  # parameters whose name contains this get group_weight_decay (NSD: "sheaf_learner")
+    group_weight_decay: float = 0.0
 
 
 @dataclass
@@ -38,7 +40,7 @@ class TrainConfig:
     batch_size: int = 32
     iters_per_epoch: int = 0  # >0: that many random batches per epoch (GIN's reference protocol)
     eval_train: bool = False  # also score the training split every epoch (costs a full pass)
-    select: str = "valid"  # "valid": test at the best validation epoch; "last"; "mean-curve" (GIN paper)
+    select: str = "valid"  # "valid": test at the best validation epoch; "valid-loss"; "last"; "mean-curve" (GIN)
     patience: int = 0  # stop after this many epochs without a better validation score; 0 = never
     loss_window: int = 0  # Kipf & Welling: stop when valid loss exceeds the mean of the last N; 0 = off
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:1" ...
@@ -50,8 +52,9 @@ class TrainConfig:
     checkpoint: bool = True
 
     def __post_init__(self):
-        if self.select not in ("valid", "last", "mean-curve"):
-            raise ValueError(f"train.select must be 'valid', 'last' or 'mean-curve', got {self.select!r}")
+        if self.select not in ("valid", "valid-loss", "last", "mean-curve"):
+            raise ValueError(f"train.select must be 'valid', 'valid-loss', 'last' or 'mean-curve', "
+                             f"got {self.select!r}")
 
 
 @dataclass

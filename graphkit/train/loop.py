@@ -24,18 +24,27 @@ RESULT = "results.json"
 
 
 def make_optimizer(model: torch.nn.Module, cfg: OptimConfig):
-    """Adam (weight decay on all parameters, or only those named ``cfg.decay_only*``) + step schedule."""
+    """Adam + step schedule. Weight decay goes to every parameter, or only to those named
+    ``cfg.decay_only*``; parameters whose name contains ``cfg.group`` get ``cfg.group_weight_decay``
+    instead (NSD's separate decay for its sheaf learners)."""
+    named = list(model.named_parameters())
+    groups = []
+    if cfg.group:
+        special = [p for n, p in named if cfg.group in n]
+        if not special:
+            raise ValueError(f"optim.group={cfg.group!r} matches no parameter name")
+        groups.append({"params": special, "weight_decay": cfg.group_weight_decay})
+        named = [(n, p) for n, p in named if cfg.group not in n]
     if cfg.decay_only:
-        named = list(model.named_parameters())
         decay = [p for n, p in named if n.startswith(cfg.decay_only)]
         if not decay:
             raise ValueError(f"optim.decay_only={cfg.decay_only!r} matches no parameter; names start with "
                              f"{sorted({n.split('.')[0] for n, _ in named})}")
         rest = [p for n, p in named if not n.startswith(cfg.decay_only)]
-        groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}]
-        opt = torch.optim.Adam(groups, lr=cfg.lr)
+        groups += [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}]
     else:
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        groups.append({"params": [p for _, p in named], "weight_decay": cfg.weight_decay})
+    opt = torch.optim.Adam(groups, lr=cfg.lr)
     sched = torch.optim.lr_scheduler.StepLR(opt, cfg.step_size, cfg.gamma) if cfg.step_size > 0 else None
     return opt, sched
 
@@ -53,9 +62,12 @@ def l2_penalty(model: torch.nn.Module, cfg: OptimConfig) -> float:
 
 
 def select(history: list[dict[str, Any]], metric: Metric, how: str) -> dict[str, Any]:
-    """The epoch a run reports: best validation score (first one on ties) or the last epoch."""
+    """The epoch a run reports: best validation score (``"valid"``), lowest validation loss
+    (``"valid-loss"``), first one on ties; or the last epoch."""
     if not history:
         raise ValueError("no epochs were run")
+    if how == "valid-loss" and "valid_loss" in history[0]:
+        return min(history, key=lambda h: (h["valid_loss"] != h["valid_loss"], h["valid_loss"], h["epoch"]))
     if how == "valid" and "valid" in history[0]:
         best = history[0]
         for h in history[1:]:
@@ -68,7 +80,7 @@ def select(history: list[dict[str, Any]], metric: Metric, how: str) -> dict[str,
 def should_stop(history: list[dict[str, Any]], metric: Metric, cfg: TrainConfig) -> bool:
     """Early stopping, decided from the history alone (so it replays identically on resume)."""
     if cfg.patience > 0 and "valid" in history[-1]:
-        best = select(history, metric, "valid")
+        best = select(history, metric, "valid-loss" if cfg.select == "valid-loss" else "valid")
         if history[-1]["epoch"] - best["epoch"] >= cfg.patience:
             return True
     if cfg.loss_window > 0 and len(history) > cfg.loss_window and "valid_loss" in history[-1]:
@@ -114,7 +126,7 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
         loss = task.train_epoch(model, optimizer, generator, progress)
         t_train = time.perf_counter() - t0
         scores = task.evaluate(model, progress)
-        if "valid_loss" in scores:
+        if "valid_loss" in scores and cfg.loss_window > 0:  # Kipf & Welling's rule reads loss + L2 term
             scores["valid_loss"] += l2_penalty(model, optim_cfg)
         if scheduler is not None:
             scheduler.step()

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphkit.data.bundle import Loaded
-from graphkit.ops import as_adjacency, to_undirected
+from graphkit.ops import Hypergraph, as_adjacency, to_undirected
 from graphkit.train import io
 from graphkit.train.config import TrainConfig
 
@@ -51,7 +51,11 @@ def loss_fn(task: str) -> Callable[[Tensor, Tensor], Tensor]:
 
 
 class NodeTask:
-    """Full-batch node classification on one graph."""
+    """Full-batch node classification on one graph or hypergraph.
+
+    The model receives ``(x, graph)``: an :class:`~graphkit.ops.Adjacency`, or a
+    :class:`~graphkit.ops.Hypergraph` when the data carries ``incidence``.
+    """
 
     def __init__(self, loaded: Loaded, split: dict[str, Tensor], cfg: TrainConfig, device: torch.device):
         data = loaded.data
@@ -68,7 +72,10 @@ class NodeTask:
         self.y = data.y.to(device)
         if loaded.task == "multiclass":
             self.y = self.y.reshape(-1)
-        self.adj = as_adjacency(edge_index.to(device), data.num_nodes)  # built once, reused every step
+        if "incidence" in data:
+            self.adj = Hypergraph(data.incidence.to(device), data.num_nodes, int(data.num_hyperedges))
+        else:
+            self.adj = as_adjacency(edge_index.to(device), data.num_nodes)  # built once, reused every step
         self.split = {k: v.to(device) for k, v in split.items()}
         self.metric = loaded.metric
         self.loss = loss_fn(loaded.task)
