@@ -83,9 +83,10 @@ def test_every_recipe_is_valid_for_its_model(name, monkeypatch):
     from graphkit.metrics import Accuracy
 
     r = RECIPES[name]
-    level = "node" if r.dataset.startswith(("ogbn", "cora", "citeseer")) else "graph"
+    level = "graph" if r.dataset.startswith("ogbg") or r.dataset in cli.TU else "node"
     mol = r.dataset.startswith("ogbg-mol")
-    fake = Loaded(r.dataset, level, "multiclass", 4, 2, Accuracy(), extra={"mol": mol})
+    hyper = r.dataset.startswith(("cocitation", "coauthorship"))
+    fake = Loaded(r.dataset, level, "multiclass", 4, 2, Accuracy(), extra={"mol": mol, "hypergraph": hyper})
     monkeypatch.setattr(cli, "load_dataset", lambda n, root: fake)
     pairs = list(r.settings.items()) + list(r.runs.items())
     cfg, loaded, build = build_experiment(r.model, r.dataset, pairs, None)
@@ -102,6 +103,20 @@ def test_repro_cora_runs_end_to_end(tmp_path, capsys):
     assert last.startswith("cora-gcn: test acc") and "published 0.815" in last
     acc = json.loads((tmp_path / "results.json").read_text())["summary"]["test"]["mean"]
     assert acc > 0.78
+
+
+def test_sheaf_and_hypergraph_recipes_train_on_real_data(tmp_path, capsys):
+    root = require_data("heterophily", "webkb", "texas")
+    assert main(["repro", "nsd-gen-texas", "--folds", "2", "--epochs", "3", "--data-root", root,
+                 "--out", str(tmp_path / "nsd"), "--quiet"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("nsd-gen-texas: test acc") and "over 2 run(s)" in last and "published 0.8297" in last
+    root = require_data("hypergraph", "cocitation", "cora")
+    assert main(["repro", "hcha-cocitation-cora", "--folds", "1", "--epochs", "2", "--model.hidden", "16",
+                 "--data-root", root, "--out", str(tmp_path / "hg"), "--quiet"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("hcha-cocitation-cora: test acc")
+    with pytest.raises(ValueError, match="does not apply to Cora-CC.*hgnn"):
+        build_experiment("gcn", "cocitation-cora", [], root)
 
 
 def test_real_molecule_regression_trains_through_the_cli(tmp_path, capsys):

@@ -22,6 +22,7 @@ all ten. Nothing is written to the data root.
 """
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -117,8 +118,8 @@ def read_split_npz(path: Path, num_nodes: int) -> dict[str, torch.Tensor]:
         with np.load(path) as z:
             masks = [z[k] for k in ("train_mask", "val_mask", "test_mask")]
     except KeyError as exc:
-        raise ValueError(f"{path}: missing array {exc} (expected train_mask, val_mask, test_mask)") from None
-    except (OSError, ValueError, EOFError) as exc:
+        raise ValueError(f"{path}: missing array ({exc.args[0]}; expected train_mask, val_mask, test_mask)") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{path} is not a readable .npz file (truncated or corrupt?): {exc}") from None
     if masks[0].shape != (num_nodes,):
         raise ValueError(f"{path}: masks have shape {masks[0].shape} but the graph has {num_nodes} nodes")
@@ -168,8 +169,8 @@ def load_platonov(name: str, root: str | None = None, download: bool = True) -> 
             arrays = {k: z[k] for k in ("node_features", "node_labels", "edges", "train_masks", "val_masks",
                                         "test_masks")}
     except KeyError as exc:
-        raise ValueError(f"{path}: missing array {exc}") from None
-    except (OSError, ValueError, EOFError) as exc:
+        raise ValueError(f"{path}: missing array ({exc.args[0]})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{path} is not a readable .npz file (truncated or corrupt?): {exc}") from None
     x = torch.from_numpy(arrays["node_features"]).float()
     y = torch.from_numpy(arrays["node_labels"]).long()

@@ -209,6 +209,7 @@ def load_data_pickle(path: Path, allow_any: bool = False) -> Any:
             return Restricted(f, encoding="latin1").load()
     except UntrustedPickleError:
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as exc:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            MemoryError) as exc:
         raise ValueError(f"{path} is not a readable pickle (truncated or corrupt?): "
                          f"{exc.__class__.__name__}: {exc}") from exc

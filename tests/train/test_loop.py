@@ -52,6 +52,32 @@ def test_patience_and_kipf_loss_window():
     assert should_stop(_hist([0.1] * 5, losses), Accuracy(), cfg)
 
 
+def test_select_and_stop_on_validation_loss():
+    h = _hist([0.1, 0.9, 0.2, 0.3], losses=[1.0, 0.7, 0.5, 0.5])
+    assert select(h, Accuracy(), "valid-loss")["epoch"] == 3  # lowest loss, first on ties
+    assert select(h, Accuracy(), "valid")["epoch"] == 2
+    cfg = TrainConfig(patience=2, select="valid-loss")
+    assert not should_stop(h, Accuracy(), cfg)  # best loss at epoch 3, one epoch ago
+    assert should_stop(h + _hist([0.1] * 5, [1.0] * 5)[:1] + [{"epoch": 5, "valid": 0.9, "valid_loss": 0.6}],
+                       Accuracy(), cfg)
+    assert should_stop(h, Accuracy(), TrainConfig(patience=2, select="valid"))  # best accuracy at epoch 2
+    with pytest.raises(ValueError, match="valid-loss"):
+        TrainConfig(select="loss")
+
+
+def test_group_weight_decay_for_named_parameters():
+    from graphkit.models import NSD, NSDConfig
+
+    model = NSD(NSDConfig(in_channels=4, out_channels=2, kind="diag", d=2, num_layers=2))
+    opt, _ = make_optimizer(model, OptimConfig(weight_decay=5e-4, group="sheaf_learner", group_weight_decay=1e-3))
+    special = {id(p) for n, p in model.named_parameters() if "sheaf_learner" in n}
+    assert {id(p) for p in opt.param_groups[0]["params"]} == special
+    assert opt.param_groups[0]["weight_decay"] == 1e-3 and opt.param_groups[1]["weight_decay"] == 5e-4
+    assert sum(len(g["params"]) for g in opt.param_groups) == len(list(model.parameters()))
+    with pytest.raises(ValueError, match="matches no parameter"):
+        make_optimizer(model, OptimConfig(group="nothing"))
+
+
 def test_decay_only_prefix_builds_two_groups_and_rejects_unknown_prefix():
     model = GCN(GCNConfig(4, 2, hidden=8))
     opt, _ = make_optimizer(model, OptimConfig(lr=0.01, weight_decay=5e-4, decay_only="convs.0."))
