@@ -141,7 +141,8 @@ def main(argv=None) -> dict:
         hrows = [f"| {k} | {v * 1e3:.1f} |" for k, v in hg["seconds"].items()]
         body = (f"One sheaf diffusion step (d=4, 32 channels per stalk dimension, learner + Laplacian + diffusion), "
                 f"forward + backward, {rows and result['sheaf'][0]['nodes']} nodes, "
-                f"{result['sheaf'][0]['directed_edges'] if rows else 0} directed edges; {result['threads']} threads.\n\n"
+                f"{result['sheaf'][0]['directed_edges'] if rows else 0} directed edges; "
+                f"{result['threads']} threads.\n\n"
                 "| maps | graph | graphkit ms | dense-Laplacian ms | speedup | dense matrix GB |\n"
                 "|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
                 f"One hypergraph convolution {hg['in']} -> {hg['out']}, forward + backward, {hg['dataset']}: "

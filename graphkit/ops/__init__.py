@@ -36,7 +36,8 @@ from graphkit.ops.sheaf import (
 from graphkit.ops.spmm import Adjacency, as_adjacency, gcn_aggregate, gcn_coefficients, sddmm, spmm
 
 __all__ = [
-    "Adjacency", "Hypergraph", "SheafLaplacian", "SheafStructure", "add_remaining_self_loops", "add_self_loops", "as_adjacency", "check_edge_index",
+    "Adjacency", "Hypergraph", "SheafLaplacian", "SheafStructure", "add_remaining_self_loops", "add_self_loops",
+    "as_adjacency", "check_edge_index",
     "check_features", "check_finite", "coalesce", "degree", "gather", "gcn_aggregate", "gcn_coefficients",
     "gcn_norm", "as_hypergraph", "clique_expansion", "fixed_maps", "graph_to_hypergraph", "hypergraph_propagate",
     "hypergraph_self_loops", "orthogonal_maps", "orthogonal_param_size", "reverse_edges", "sheaf_laplacian",

@@ -247,7 +247,8 @@ def _block_pad(blocks: Tensor, extra: Tensor) -> Tensor:
     return torch.cat([top, bottom], -2)
 
 
-def fixed_maps(structure: SheafStructure, low_pass: bool, high_pass: bool, dtype: torch.dtype = torch.float32) -> Tensor:
+def fixed_maps(structure: SheafStructure, low_pass: bool, high_pass: bool,
+               dtype: torch.dtype = torch.float32) -> Tensor:
     """Constant diagonal maps ``[E, k]`` for NSD's extra stalk dimensions (``k = low_pass + high_pass``).
 
     ``high_pass``: both maps 1, so that dimension's block is ``D - A``;

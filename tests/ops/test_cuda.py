@@ -80,3 +80,39 @@ def test_issue3_layers_and_models_match_cpu():
     model = MolGNN(MolGNNConfig(num_tasks=2, hidden=8, num_layers=2, virtual_node=True)).double().eval()
     cpu_out = model(b)
     torch.testing.assert_close(model.cuda()(b.cuda()).cpu(), cpu_out, **TOL)
+
+
+@pytest.mark.parametrize("kind", ["diag", "orthogonal", "general"])
+def test_sheaf_models_match_cpu(kind):
+    from graphkit.models import NSD, NSDConfig
+
+    g = torch.Generator().manual_seed(0)
+    pairs = {(a, b) for a in range(20) for b in range(a + 1, 20) if torch.rand(1, generator=g).item() < 0.2}
+    ei = torch.tensor(sorted(pairs)).t()
+    ei = torch.cat([ei, ei.flip(0)], 1)
+    torch.manual_seed(0)
+    model = NSD(NSDConfig(in_channels=6, out_channels=3, kind=kind, d=3, hidden=4, num_layers=2,
+                          add_lp=True)).double().eval()
+    x = torch.randn(20, 6, dtype=torch.float64, requires_grad=True)
+    xg = x.detach().cuda().requires_grad_()
+    cpu = model(x, ei)
+    gpu = model.cuda()(xg, ei.cuda())
+    torch.testing.assert_close(gpu.cpu(), cpu, **TOL)
+    cpu.square().sum().backward()
+    gpu.square().sum().backward()
+    torch.testing.assert_close(xg.grad.cpu(), x.grad, **TOL)
+
+
+@pytest.mark.parametrize("conv", ["hgnn", "hgnn+", "hcha"])
+def test_hypergraph_models_match_cpu(conv):
+    from graphkit.models import HypergraphNet, HypergraphNetConfig
+    from graphkit.ops import Hypergraph
+
+    g = torch.Generator().manual_seed(1)
+    inc = torch.stack([torch.randint(0, 30, (80,), generator=g), torch.randint(0, 12, (80,), generator=g)])
+    torch.manual_seed(0)
+    model = HypergraphNet(HypergraphNetConfig(in_channels=5, out_channels=3, conv=conv, hidden=8)).double().eval()
+    x = torch.randn(30, 5, dtype=torch.float64)
+    cpu = model(x, Hypergraph(inc, 30, 12))
+    gpu = model.cuda()(x.cuda(), Hypergraph(inc.cuda(), 30, 12))
+    torch.testing.assert_close(gpu.cpu(), cpu, **TOL)
