@@ -7,14 +7,10 @@ temporary folder and moved into place only when complete.
 """
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 from torch_geometric.data import Data
 
 from graphkit.data.bundle import Loaded
-from graphkit.data.root import data_root, missing_files_error
+from graphkit.data.root import data_root, require_files
 from graphkit.metrics import Accuracy
 
 URL = "https://github.com/kimiyoung/planetoid/raw/master/data"
@@ -24,17 +20,6 @@ SUFFIXES = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
 
 def raw_files(name: str) -> list[str]:
     return [f"ind.{name.lower()}.{s}" for s in SUFFIXES]
-
-
-def _download(name: str, raw: Path) -> None:
-    from torch_geometric.data import download_url
-
-    raw.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=raw.parent) as tmp:
-        for f in raw_files(name):
-            download_url(f"{URL}/{f}", tmp, log=False)
-        shutil.move(tmp, raw)  # whole folder or nothing
-        Path(tmp).mkdir()  # let TemporaryDirectory clean up an empty folder
 
 
 def load_planetoid(name: str, root: str | None = None, download: bool = True) -> Data:
@@ -48,17 +33,7 @@ def load_planetoid(name: str, root: str | None = None, download: bool = True) ->
     if key not in NAMES:
         raise ValueError(f"unknown Planetoid dataset {name!r}; choose one of {sorted(NAMES)}")
     raw = data_root(root) / "planetoid" / NAMES[key] / "raw"
-    files = raw_files(key)
-    if not all((raw / f).exists() for f in files):
-        if download and not raw.exists():
-            try:
-                _download(key, raw)
-            except Exception as exc:  # network or permission failure: say what to do
-                raise missing_files_error(
-                    NAMES[key], raw, files, f"Download from {URL} failed ({exc.__class__.__name__}: {exc})."
-                ) from exc
-        if not all((raw / f).exists() for f in files):
-            raise missing_files_error(NAMES[key], raw, files, f"Get them from {URL}/.")
+    require_files(NAMES[key], raw, {f: f"{URL}/{f}" for f in raw_files(key)}, download, f"{URL}/")
     from torch_geometric.io import read_planetoid_data
 
     return read_planetoid_data(str(raw), key)
