@@ -63,3 +63,17 @@ def test_ogb_mol_example_runs_on_real_molecules(tmp_path):
     assert proc.returncode == 0, proc.stderr
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("ogbg-molfreesolv gin-vn: test rmse"), proc.stdout
+
+
+@pytest.mark.parametrize("script,needs", [("sheaf_heterophily.py", ("heterophily", "webkb", "texas")),
+                                          ("hypergraph_cocitation.py", ("hypergraph", "cocitation", "cora"))])
+def test_sheaf_and_hypergraph_examples_smoke(script, needs, tmp_path):
+    root = data_root()
+    if root is None or not Path(root, *needs).exists():
+        pytest.skip(f"GRAPHKIT_DATA does not hold {'/'.join(needs)}")
+    proc = run([str(ROOT / "examples" / script), "--smoke", "--out", str(tmp_path)], {"GRAPHKIT_DATA": root})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert sum("test acc" in line for line in lines) == (2 if script.startswith("sheaf") else 5)
+    if script.startswith("sheaf"):
+        assert lines[-1].startswith("first-layer sheaf:")
