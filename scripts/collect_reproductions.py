@@ -66,7 +66,7 @@ def main() -> None:
         if not (exp / "config.json").exists():
             continue
         pub = "-" if recipe.expected is None else (
-            f"{recipe.expected[0]}" + (f" ± {recipe.expected[1]}" if recipe.expected[1] is not None else ""))
+            f"{recipe.expected[0]:.4g}" + (f" ± {recipe.expected[1]:.4g}" if recipe.expected[1] is not None else ""))
         if (exp / "results.json").exists():
             rep = json.loads((exp / "results.json").read_text())
             (DOCS / f"{name}.json").write_text(json.dumps(rep, indent=1) + "\n")
