@@ -294,7 +294,8 @@ def _list() -> str:
         lines.append(f"  {prefix}: " + ", ".join(n for n in names if n.startswith(prefix)))
     lines.append("recipes (graphkit repro NAME):")
     for r in RECIPES.values():
-        exp = "" if r.expected is None else f"{r.expected[0]}" + (f" ± {r.expected[1]}" if r.expected[1] else "")
+        exp = "" if r.expected is None else (
+            f"{r.expected[0]:.4g}" + (f" ± {r.expected[1]:.4g}" if r.expected[1] else ""))
         lines.append(f"  {r.name:<24} {r.model} on {r.dataset}, {r.metric} {exp}".rstrip())
     return "\n".join(lines)
 
