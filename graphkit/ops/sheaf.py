@@ -218,9 +218,17 @@ class _BlockSpMM(torch.autograd.Function):
 
 
 def _sym_inv_sqrt(m: Tensor) -> Tensor:
-    """``m^-1/2`` for a batch of symmetric positive definite matrices ``[B, d, d]``."""
-    evals, evecs = torch.linalg.eigh(m)
-    return evecs @ torch.diag_embed(evals.clamp_min(1e-12).rsqrt()) @ evecs.transpose(-1, -2)
+    """``m^-1/2`` for a batch of symmetric positive definite matrices ``[B, d, d]``.
+
+    The eigendecomposition runs in float64: LAPACK's float32 ``syevd`` can fail to
+    converge on these small, nearly degenerate blocks.
+    """
+    if not bool(torch.isfinite(m).all()):
+        raise ValueError("the sheaf Laplacian's diagonal blocks hold NaN or inf (the restriction maps are not "
+                         "finite: diverged training or non-finite input features)")
+    evals, evecs = torch.linalg.eigh(m.double())
+    out = evecs @ torch.diag_embed(evals.clamp_min(1e-12).rsqrt()) @ evecs.transpose(-1, -2)
+    return out.to(m.dtype)
 
 
 def _normaliser(deg: Tensor, augmented: bool) -> Tensor:

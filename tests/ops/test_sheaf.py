@@ -222,3 +222,12 @@ def test_fixed_dimensions_are_signless_and_plain_graph_laplacians():
     deg = torch.diag(a.sum(1))
     torch.testing.assert_close(lap[1::3, 1::3], deg + a)  # low pass: D + A (the reference code's add_lp)
     torch.testing.assert_close(lap[2::3, 2::3], deg - a)  # high pass: D - A
+
+
+def test_non_finite_maps_get_a_named_error():
+    ei, n = undirected_graph()
+    s = sheaf_structure(ei, n, 2, True)
+    maps = torch.randn(ei.size(1), 2, 2)
+    maps[0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="not finite"):
+        sheaf_laplacian(s, maps, "general")
