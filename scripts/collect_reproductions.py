@@ -69,7 +69,7 @@ def main() -> None:
             f"{recipe.expected[0]:.4g}" + (f" ± {recipe.expected[1]:.4g}" if recipe.expected[1] is not None else ""))
         if (exp / "results.json").exists():
             rep = json.loads((exp / "results.json").read_text())
-            (DOCS / f"{name}.json").write_text(json.dumps(rep, indent=1) + "\n")
+            (DOCS / f"{name}.json").write_text(json.dumps(rep, separators=(",", ":")) + "\n")
             (DOCS / f"{name}.partial.json").unlink(missing_ok=True)
             s = rep["summary"]
             vals = s["test"]["values"]
@@ -83,7 +83,7 @@ def main() -> None:
                         f"{rep['wall_seconds'] / 60:.1f} | {env['hardware']}, {env['threads']} thr | complete |")
         else:
             p = partial(exp, recipe.metric == "rmse")
-            (DOCS / f"{name}.partial.json").write_text(json.dumps(p, indent=1) + "\n")
+            (DOCS / f"{name}.partial.json").write_text(json.dumps(p, separators=(",", ":")) + "\n")
             # mean-curve picks one epoch across all folds: no number until every fold is done
             mean_curve = p["config"]["train"]["select"] == "mean-curve"
             vals = [] if mean_curve else [r["selected"]["test"] for r in p["finished_runs"]]
