@@ -24,14 +24,21 @@ from graphkit.data.heterophily import PLATONOV_SETS, WEBKB, load_geom_gcn, load_
 from graphkit.data.hypergraph import SETS as HYPERGRAPH_SETS
 from graphkit.data.hypergraph import load_hypergraph
 from graphkit.data.ogb import ogb_names
+from graphkit.data.traffic import SERIES as TRAFFIC_SETS
+from graphkit.data.traffic import forecast_task
 from graphkit.models import (
     GCN,
     GIN,
     MLP,
     NSD,
     SAGE,
+    STGCN,
+    STTN,
+    TGCN,
     GCNConfig,
     GINConfig,
+    GraphWaveNet,
+    GraphWaveNetConfig,
     HypergraphNet,
     HypergraphNetConfig,
     LinkConfig,
@@ -41,10 +48,14 @@ from graphkit.models import (
     MolGNNConfig,
     NSDConfig,
     SAGEConfig,
+    STGCNConfig,
+    STTNConfig,
+    TGCNConfig,
+    VirtualNodeSTGNNConfig,
 )
 from graphkit.recipes import RECIPES, Recipe
 from graphkit.train import ExperimentConfig, apply_override, run_experiment
-from graphkit.train.config import unknown_name
+from graphkit.train.config import TrainConfig, unknown_name
 
 # ---------------------------------------------------------------- datasets
 PLANETOID = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
@@ -62,12 +73,18 @@ HYPERGRAPHS = {f"{kind}-{name}": (kind, name) for kind, name in sorted(HYPERGRAP
 
 def dataset_names() -> list[str]:
     return (sorted(PLANETOID) + sorted(PLANETOID_SPLITS) + sorted(GEOM) + sorted(PLATONOV) + sorted(HYPERGRAPHS)
-            + sorted(TU) + ogb_names())
+            + sorted(TU) + sorted(TRAFFIC_SETS) + ogb_names())
 
 
-def load_dataset(name: str, root: str | None) -> Loaded:
-    """Load a dataset by its usual name, case-insensitive (``ogbg-molhiv``, ``cora``, ``mutag``)."""
+def load_dataset(name: str, root: str | None, train: TrainConfig | None = None) -> Loaded:
+    """Load a dataset by its usual name, case-insensitive (``ogbg-molhiv``, ``cora``, ``mutag``, ``metr-la``).
+
+    Traffic sets read their windows and protocol from ``train`` (``window_in``, ``window_out``,
+    ``protocol``, ``covariates``)."""
     key = name.lower()
+    if key in TRAFFIC_SETS:
+        t = train or TrainConfig()
+        return forecast_task(key, root, t.protocol, t.window_in, t.window_out, t.covariates)
     if key in PLANETOID:
         return planetoid_task(key, root)
     if key in GEOM:
@@ -152,6 +169,16 @@ def _mlp(d: Loaded):
     return None
 
 
+def _traffic(cfg_cls: type, module_cls: type, **fixed_extra: Any):
+    def spec(d: Loaded):
+        if d.level != "forecast":
+            return None
+        fixed = {"in_channels": d.num_features, "num_nodes": d.extra["num_nodes"], "t_in": d.extra["t_in"],
+                 "t_out": d.extra["t_out"], **fixed_extra}
+        return cfg_cls, fixed, module_cls
+    return spec
+
+
 MODELS: dict[str, tuple[Callable[[Loaded], Any], str]] = {
     "gcn": (_gcn, "GCN (Kipf & Welling) for nodes; OGB's mol GCN for molecules; GCN encoder for links"),
     "gcn-vn": (_gcn_vn, "OGB's mol GCN with a virtual node"),
@@ -165,6 +192,12 @@ MODELS: dict[str, tuple[Callable[[Loaded], Any], str]] = {
     "hgnn+": (_hypergraph("hgnn+"), "HGNN+ hypergraph convolution (two-stage mean)"),
     "hcha": (_hypergraph("hcha"), "HCHA: hypergraph convolution with hyperedge attention"),
     "mlp": (_mlp, "MLP on node features only (structure-free baseline)"),
+    "stgcn": (_traffic(STGCNConfig, STGCN), "STGCN (Yu et al.): gated temporal conv + Chebyshev/1st-order graph conv"),
+    "gwnet": (_traffic(GraphWaveNetConfig, GraphWaveNet), "Graph WaveNet: adaptive adjacency + dilated causal conv"),
+    "vn-stgnn": (_traffic(VirtualNodeSTGNNConfig, GraphWaveNet),
+                 "virtual-node ST-GNN (Cao et al. 2025): semi-adaptive adjacency with virtual nodes"),
+    "sttn": (_traffic(STTNConfig, STTN), "STTN: spatial transformer (+ road-graph GCN) and temporal transformer"),
+    "tgcn": (_traffic(TGCNConfig, TGCN), "T-GCN: graph-convolutional GRU"),
 }
 
 
@@ -226,7 +259,7 @@ def build_experiment(model: str, dataset: str, overrides: list[tuple[str, str]],
     for key, value in overrides:
         if not key.startswith("model."):
             apply_override(cfg, key, value, None)
-    loaded = load_dataset(dataset, data_root_arg)
+    loaded = load_dataset(dataset, data_root_arg, cfg.train)
     cfg_cls, fixed, module_cls = model_spec(model, loaded)
     for key, value in overrides:
         if key.startswith("model."):

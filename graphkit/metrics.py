@@ -13,6 +13,7 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -124,3 +125,138 @@ class OGBMetric(Metric):
                 return float("nan")
         return float(self.evaluator.eval({"y_true": y_true, "y_pred": y_pred})[self.name])
 
+
+
+# ---------------------------------------------------------------------------- forecasting
+def valid_mask(target: Tensor, null_value: float | None = 0.0) -> Tensor:
+    """True where ``target`` is observed: not NaN and (when ``null_value`` is not None) not ``null_value``."""
+    mask = ~torch.isnan(target)
+    if null_value is not None and null_value == null_value:
+        mask &= target != null_value
+    return mask
+
+
+def _masked(kind: str, pred: Tensor, target: Tensor, null_value: float | None, dim: int | tuple[int, ...] | None
+            ) -> Tensor:
+    if pred.shape != target.shape:
+        raise ValueError(f"masked_{kind}: pred has shape {tuple(pred.shape)} but target {tuple(target.shape)}")
+    mask = valid_mask(target, null_value)
+    if kind == "mape":
+        mask &= target != 0  # a zero reading has no percentage error
+    safe_t = torch.where(mask, target, torch.ones_like(target))
+    err = (pred - safe_t).abs()
+    if kind == "rmse":
+        err = err.square()
+    elif kind == "mape":
+        err = err / safe_t.abs()
+    err = torch.where(mask, err, torch.zeros_like(err))
+    dims = tuple(range(pred.dim())) if dim is None else dim
+    count = mask.sum(dims).to(err.dtype)
+    out = err.sum(dims) / count  # NaN where nothing is observed
+    return out.sqrt() if kind == "rmse" else out
+
+
+def masked_mae(pred: Tensor, target: Tensor, null_value: float | None = 0.0,
+               dim: int | tuple[int, ...] | None = None) -> Tensor:
+    """Mean absolute error over observed entries (``target`` not NaN and not ``null_value``).
+
+    ``dim``: reduce over these dims only (e.g. ``(0, 2)`` of ``[B, T, N]`` gives one value per horizon);
+    default all. A reduction with no observed entry is NaN (there is nothing to score); as a training
+    loss use :func:`masked_mae_loss`, which gives 0 there. Gradients flow to ``pred`` only.
+    """
+    return _masked("mae", pred, target, null_value, dim)
+
+
+def masked_rmse(pred: Tensor, target: Tensor, null_value: float | None = 0.0,
+                dim: int | tuple[int, ...] | None = None) -> Tensor:
+    """Root mean squared error over observed entries (see :func:`masked_mae`)."""
+    return _masked("rmse", pred, target, null_value, dim)
+
+
+def masked_mape(pred: Tensor, target: Tensor, null_value: float | None = 0.0,
+                dim: int | tuple[int, ...] | None = None) -> Tensor:
+    """Mean absolute percentage error (a fraction: 0.07 = 7%) over observed, nonzero targets."""
+    return _masked("mape", pred, target, null_value, dim)
+
+
+def masked_mae_loss(pred: Tensor, target: Tensor, null_value: float | None = 0.0) -> Tensor:
+    """:func:`masked_mae` for training: 0 (with zero gradient) when a batch has no observed entry."""
+    mask = valid_mask(target, null_value)
+    err = torch.where(mask, (pred - torch.where(mask, target, pred.detach())).abs(), torch.zeros_like(pred))
+    return err.sum() / mask.sum().clamp_min(1)
+
+
+class ForecastErrors:
+    """Streaming masked MAE / RMSE / MAPE per horizon over a whole split.
+
+    ``update(pred, target)`` with ``[B, T, N]`` de-normalised tensors; ``result()`` gives, per horizon
+    ``h`` (1-based) and averaged over horizons (pooled over all entries), ``mae``, ``rmse``, ``mape``.
+    """
+
+    def __init__(self, null_value: float | None = 0.0):
+        self.null_value = null_value
+        self.sums: dict[str, Tensor] = {}
+
+    def update(self, pred: Tensor, target: Tensor) -> None:
+        if pred.shape != target.shape or pred.dim() < 2:
+            raise ValueError(f"forecast errors need equal [B, T, ...] shapes, got {tuple(pred.shape)} and "
+                             f"{tuple(target.shape)}")
+        pred, target = pred.detach().double(), target.detach().double()
+        mask = valid_mask(target, self.null_value)
+        nz = mask & (target != 0)
+        dims = tuple(d for d in range(pred.dim()) if d != 1)
+        t = torch.where(mask, target, torch.zeros_like(target))
+        err = torch.where(mask, (pred - t).abs(), torch.zeros_like(pred))
+        ape = torch.where(nz, err / torch.where(nz, t.abs(), torch.ones_like(t)), torch.zeros_like(pred))
+        parts = {"abs": err.sum(dims), "sq": err.square().sum(dims), "ape": ape.sum(dims),
+                 "n": mask.sum(dims).double(), "n_nz": nz.sum(dims).double()}
+        for k, v in parts.items():
+            self.sums[k] = self.sums[k] + v.cpu() if k in self.sums else v.cpu()
+
+    def result(self) -> dict[str, Any]:
+        if not self.sums:
+            raise ValueError("no predictions were added")
+        s = self.sums
+        per = {"mae": s["abs"] / s["n"], "rmse": (s["sq"] / s["n"]).sqrt(), "mape": s["ape"] / s["n_nz"]}
+        out: dict[str, Any] = {
+            "mae": float(s["abs"].sum() / s["n"].sum()),
+            "rmse": float((s["sq"].sum() / s["n"].sum()).sqrt()),
+            "mape": float(s["ape"].sum() / s["n_nz"].sum()),
+        }
+        for k, v in per.items():
+            out[f"{k}_per_horizon"] = [float(x) for x in v]
+        return out
+
+
+def tgcn_metrics(pred: Tensor, target: Tensor) -> dict[str, float]:
+    """T-GCN's evaluation over all entries (no masking), as its reference code computes it.
+
+    ``rmse``, ``mae``; ``accuracy = 1 - ||Y - Yhat||_F / ||Y||_F``; ``r2 = 1 - SSE / SST`` (SST about the
+    mean of all of ``Y``); ``explained_variance = 1 - Var(Y - Yhat) / Var(Y)``.
+    """
+    if pred.shape != target.shape:
+        raise ValueError(f"tgcn_metrics: pred {tuple(pred.shape)} vs target {tuple(target.shape)}")
+    y, p = target.detach().double().reshape(-1), pred.detach().double().reshape(-1)
+    diff = y - p
+    return {
+        "rmse": float(diff.square().mean().sqrt()),
+        "mae": float(diff.abs().mean()),
+        "accuracy": float(1 - diff.norm() / y.norm()),
+        "r2": float(1 - diff.square().sum() / (y - y.mean()).square().sum()),
+        "explained_variance": float(1 - diff.var(unbiased=False) / y.var(unbiased=False)),
+    }
+
+
+class ForecastScore(Metric):
+    """Selection score of a forecasting run: ``mae`` or ``rmse`` (lower is better), read from the task."""
+
+    higher_is_better = False
+
+    def __init__(self, name: str = "mae"):
+        if name not in ("mae", "rmse"):
+            raise ValueError(f"forecast score must be 'mae' or 'rmse', got {name!r}")
+        self.name = name
+
+    def __call__(self, y_true: Tensor, y_pred: Tensor) -> float:
+        fn = masked_mae if self.name == "mae" else masked_rmse
+        return float(fn(y_pred, y_true))

@@ -101,8 +101,69 @@ def main() -> None:
     text = doc.read_text()
     start, end = "<!-- table:start -->", "<!-- table:end -->"
     text = text[:text.index(start) + len(start)] + "\n" + table + text[text.index(end):]
+    traffic = traffic_tables(runs)
+    start, end = "<!-- traffic:start -->", "<!-- traffic:end -->"
+    if start in text:
+        text = text[:text.index(start) + len(start)] + "\n" + traffic + text[text.index(end):]
     doc.write_text(text)
     print(table)
+    print(traffic)
+
+
+def _forecast_row(name: str, exp: Path) -> dict | None:
+    """Selected-epoch forecasting scores of a finished experiment, or of the best epoch so far of a running one."""
+    if (exp / "results.json").exists():
+        rep = json.loads((exp / "results.json").read_text())
+        return {"status": "complete", "epochs": rep["summary"]["epochs"], **rep["runs"][0]["selected"]}
+    logs = sorted(exp.glob("run-*/log.csv"))
+    if not logs:
+        return None
+    rows = list(csv.DictReader(logs[0].open()))
+    if not rows:
+        return None
+    cfg = json.loads((exp / "config.json").read_text())
+    key = "test" if cfg["train"]["select"] == "test" else "valid"
+    best = min(rows, key=lambda h: float(h[key]))
+    return {"status": f"partial: epoch {len(rows)}/{cfg['train']['epochs']}", "epochs": [len(rows)},
+            **{k: float(v) for k, v in best.items() if v not in ("", None)}}
+
+
+def traffic_tables(runs: Path) -> str:
+    """Per-horizon tables of the forecasting recipes: the clean protocol (MAE / RMSE / MAPE at 15 / 30 / 60 min)
+    and T-GCN's protocol (its five metrics on the pooled horizons)."""
+    clean = ["| recipe | 15 min MAE / RMSE / MAPE | 30 min | 60 min | all 12 steps MAE | epochs | status |",
+             "|---|---|---|---|---|---|---|"]
+    tg = ["| recipe | horizon | RMSE | MAE | accuracy | R^2 | explained var. | published RMSE | epochs | status |",
+          "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, recipe in RECIPES.items():
+        exp = runs / name
+        if recipe.model not in ("tgcn", "stgcn", "gwnet", "vn-stgnn", "sttn") or not (exp / "config.json").exists():
+            continue
+        r = _forecast_row(name, exp)
+        if r is None:
+            continue
+        ep = _range(r["epochs"])
+        if "-tgcn-" in name:
+            t = r.get("test_tgcn")
+            pub = f"{recipe.expected[0]:.4f}" if recipe.expected else "-"
+            horizon = name.rsplit("-", 1)[1]
+            if t:
+                tg.append(f"| {name} | {horizon} | {t['rmse']:.4f} | {t['mae']:.4f} | {t['accuracy']:.4f} | "
+                          f"{t['r2']:.4f} | {t['explained_variance']:.4f} | {pub} | {ep} | {r['status']} |")
+            else:
+                tg.append(f"| {name} | {horizon} | {r['test']:.4f} | - | - | - | - | {pub} | {ep} | {r['status']} |")
+        else:
+            cells = []
+            for h in (2, 5, 11):
+                if "test_mae_per_horizon" in r:
+                    cells.append(f"{r['test_mae_per_horizon'][h]:.2f} / {r['test_rmse_per_horizon'][h]:.2f} / "
+                                 f"{100 * r['test_mape_per_horizon'][h]:.2f}%")
+                else:
+                    cells.append("-")
+            clean.append(f"| {name} | {' | '.join(cells)} | {r['test_mae']:.3f} | {ep} | {r['status']} |")
+    return ("Clean protocol (70/10/20 windows, 12 -> 12, masked metrics on de-normalised speeds, test at the best "
+            "validation MAE):\n\n" + "\n".join(clean) + "\n\nT-GCN's protocol (80/20, no validation, the epoch "
+            "with the lowest test RMSE, metrics pooled over the predicted steps):\n\n" + "\n".join(tg) + "\n")
 
 
 if __name__ == "__main__":

@@ -84,15 +84,58 @@ def test_every_recipe_is_valid_for_its_model(name, monkeypatch):
 
     r = RECIPES[name]
     level = "graph" if r.dataset.startswith("ogbg") or r.dataset in cli.TU else "node"
+    if r.dataset in cli.TRAFFIC_SETS:
+        level = "forecast"
     mol = r.dataset.startswith("ogbg-mol")
     hyper = r.dataset.startswith(("cocitation", "coauthorship"))
-    fake = Loaded(r.dataset, level, "multiclass", 4, 2, Accuracy(), extra={"mol": mol, "hypergraph": hyper})
-    monkeypatch.setattr(cli, "load_dataset", lambda n, root: fake)
+    seen = {}
+
+    def fake_load(n, root, train=None):
+        seen["train"] = train
+        extra = {"mol": mol, "hypergraph": hyper}
+        if level == "forecast":
+            extra.update(t_in=train.window_in, t_out=train.window_out, num_nodes=5)
+        return Loaded(r.dataset, level, "multiclass", 4, 2, Accuracy(), extra=extra)
+
+    monkeypatch.setattr(cli, "load_dataset", fake_load)
     pairs = list(r.settings.items()) + list(r.runs.items())
     cfg, loaded, build = build_experiment(r.model, r.dataset, pairs, None)
     model = build()
     assert sum(p.numel() for p in model.parameters()) > 0
-    assert r.metric in ("rocauc", "ap", "rmse", "acc")
+    assert r.metric in ("rocauc", "ap", "rmse", "acc", "mae")
+    if level == "forecast":
+        assert seen["train"].protocol in ("dcrnn", "tgcn")
+
+
+def test_forecast_training_through_the_cli_on_a_dcrnn_fixture(tmp_path, capsys):
+    """METR-LA's exact file format (fixture): per-horizon masked metrics in the results, resume is identical."""
+    import json
+
+    from data.test_traffic import write_dcrnn
+
+    write_dcrnn(tmp_path / "data" / "traffic" / "metr-la", t=400)
+    args = ["train", "--model", "stgcn", "--dataset", "metr-la", "--epochs", "3", "--data-root",
+            str(tmp_path / "data"), "--model.channels", "8,4,8", "--batch-size", "16", "--train.clip_grad", "5",
+            "--quiet"]
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    res = json.loads((tmp_path / "a" / "results.json").read_text())
+    sel = res["runs"][0]["selected"]
+    assert len(sel["test_mae_per_horizon"]) == 12 and set(sel["test_tgcn"]) >= {"accuracy", "r2"}
+    assert sel["test"] == sel["test_mae"] and res["summary"]["metric"] == "mae"
+    assert len(res["summary"]["details"]["test_rmse_per_horizon"]) == 12
+    # an interrupted run (checkpoint after epoch 1) continues to the same numbers
+    assert main(args[:6] + ["1"] + args[7:] + ["--out", str(tmp_path / "b")]) == 0
+    (tmp_path / "b" / "results.json").unlink()
+    (tmp_path / "b" / "run-seed00" / "results.json").unlink()
+    cfg = json.loads((tmp_path / "b" / "config.json").read_text())
+    cfg["train"]["epochs"] = 3
+    (tmp_path / "b" / "config.json").write_text(json.dumps(cfg))
+    assert main(args + ["--out", str(tmp_path / "b"), "--resume"]) == 0
+    res_b = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert [h["loss"] for h in res_b["runs"][0]["history"]] == [h["loss"] for h in res["runs"][0]["history"]]
+    assert main(["train", "--model", "tgcn", "--dataset", "metr-la", "--data-root", str(tmp_path / "data"),
+                 "--train.protocol", "lstm", "--out", str(tmp_path / "c")]) == 2
+    assert "unknown protocol" in capsys.readouterr().err
 
 
 @pytest.mark.slow

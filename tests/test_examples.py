@@ -77,3 +77,15 @@ def test_sheaf_and_hypergraph_examples_smoke(script, needs, tmp_path):
     assert sum("test acc" in line for line in lines) == (2 if script.startswith("sheaf") else 5)
     if script.startswith("sheaf"):
         assert lines[-1].startswith("first-layer sheaf:")
+
+
+def test_traffic_example_smoke_writes_pictures(tmp_path):
+    root = data_root()
+    if root is None or not (Path(root) / "traffic" / "los-loop").exists():
+        pytest.skip("GRAPHKIT_DATA does not hold traffic/los-loop")
+    proc = run([str(ROOT / "examples" / "traffic_forecast.py"), "--smoke", "--out", str(tmp_path / "out")],
+               {"GRAPHKIT_DATA": root})
+    assert proc.returncode == 0, proc.stderr
+    for name in ("predictions.png", "virtual_adjacency.png"):
+        assert (tmp_path / "out" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert proc.stdout.strip().splitlines()[-1].startswith("Los-loop vn-stgnn: test MAE")

@@ -16,7 +16,8 @@ class Loaded:
 
     Attributes:
         name: canonical name (``ogbg-molhiv``, ``Cora``, ``MUTAG``, ...).
-        level: ``"node"``, ``"graph"`` or ``"link"``.
+        level: ``"node"``, ``"graph"``, ``"link"`` or ``"forecast"`` (traffic series; ``data`` is a
+            :class:`~graphkit.data.traffic.ForecastData` and ``split`` holds window starts).
         task: ``"multiclass"``, ``"binary"`` (one or more 0/1 targets, NaN =
             unlabelled) or ``"regression"``.
         num_features: input node feature size (or, for OGB molecules, the
@@ -44,6 +45,8 @@ class Loaded:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> str:
+        if self.level == "forecast":
+            return self.extra["describe"]
         n = len(self.dataset) if self.dataset is not None else self.data.num_nodes
         unit = "graphs" if self.level == "graph" else "nodes"
         sizes = "/".join(str(len(v)) if hasattr(v, "__len__") else "?" for v in self.split.values())

@@ -7,6 +7,19 @@ from graphkit.models.mlp import MLP, MLPConfig
 from graphkit.models.mol import MolGNN, MolGNNConfig
 from graphkit.models.nsd import NSD, NSDConfig
 from graphkit.models.sage import SAGE, SAGEConfig
+from graphkit.models.traffic import (
+    STGCN,
+    STTN,
+    TGCN,
+    GraphWaveNet,
+    GraphWaveNetConfig,
+    STGCNConfig,
+    STTNConfig,
+    TGCNConfig,
+    VirtualNodeSTGNNConfig,
+)
 
 __all__ = ["GCN", "GCNConfig", "GIN", "GINConfig", "HypergraphNet", "HypergraphNetConfig", "LinkConfig", "LinkModel",
-           "MLP", "MLPConfig", "MolGNN", "MolGNNConfig", "NSD", "NSDConfig", "SAGE", "SAGEConfig"]
+           "MLP", "MLPConfig", "MolGNN", "MolGNNConfig", "NSD", "NSDConfig", "SAGE", "SAGEConfig",
+           "STGCN", "STGCNConfig", "STTN", "STTNConfig", "TGCN", "TGCNConfig", "GraphWaveNet", "GraphWaveNetConfig",
+           "VirtualNodeSTGNNConfig"]

@@ -8,9 +8,19 @@ from graphkit.nn.hypergraph import HypergraphAttentionConv, HypergraphConv
 from graphkit.nn.pool import GlobalPool, global_add_pool, global_max_pool, global_mean_pool, global_pool
 from graphkit.nn.sage import SAGEConv
 from graphkit.nn.sheaf import EdgeWeightLearner, SheafDiffusionLayer, SheafLearner
+from graphkit.nn.temporal import (
+    ChebGraphConv,
+    DiffusionConv,
+    FirstOrderGraphConv,
+    GatedTemporalConv,
+    GraphGRUCell,
+    SensorGraph,
+)
 from graphkit.nn.virtual_node import VirtualNode
 
-__all__ = ["AtomEncoder", "BondEncoder", "Dropout", "EdgeGCNConv", "EdgeWeightLearner", "GCNConv", "GINConv",
+__all__ = ["AtomEncoder", "BondEncoder", "ChebGraphConv", "DiffusionConv", "FirstOrderGraphConv",
+           "GatedTemporalConv", "GraphGRUCell", "SensorGraph", "Dropout", "EdgeGCNConv", "EdgeWeightLearner",
+           "GCNConv", "GINConv",
            "GINEConv", "GlobalPool", "HypergraphAttentionConv", "HypergraphConv", "SAGEConv", "SheafDiffusionLayer",
            "SheafLearner", "VirtualNode", "dropout", "global_add_pool", "global_max_pool", "global_mean_pool",
            "global_pool"]

@@ -33,6 +33,7 @@ from graphkit.ops.sheaf import (
                                 sheaf_laplacian,
                                 sheaf_structure,
 )
+from graphkit.ops.signal import propagate_nodes
 from graphkit.ops.spmm import Adjacency, as_adjacency, gcn_aggregate, gcn_coefficients, sddmm, spmm
 
 __all__ = [
@@ -42,6 +43,6 @@ __all__ = [
     "gcn_norm", "as_hypergraph", "clique_expansion", "fixed_maps", "graph_to_hypergraph", "hypergraph_propagate",
     "hypergraph_self_loops", "orthogonal_maps", "orthogonal_param_size", "reverse_edges", "sheaf_laplacian",
     "sheaf_structure",
-    "ptr_to_index", "remove_self_loops", "rw_norm", "scatter", "sddmm", "segment", "softmax", "spmm",
+    "propagate_nodes", "ptr_to_index", "remove_self_loops", "rw_norm", "scatter", "sddmm", "segment", "softmax", "spmm",
     "to_undirected",
 ]

@@ -40,7 +40,9 @@ class TrainConfig:
     batch_size: int = 32
     iters_per_epoch: int = 0  # >0: that many random batches per epoch (GIN's reference protocol)
     eval_train: bool = False  # also score the training split every epoch (costs a full pass)
-    select: str = "valid"  # "valid": test at the best validation epoch; "valid-loss"; "last"; "mean-curve" (GIN)
+    # "valid": test at the best validation epoch; "valid-loss"; "last"; "mean-curve" (GIN);
+    # "test": the best test epoch (T-GCN's protocol; optimistic by construction)
+    select: str = "valid"
     patience: int = 0  # stop after this many epochs without a better validation score; 0 = never
     loss_window: int = 0  # Kipf & Welling: stop when valid loss exceeds the mean of the last N; 0 = off
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:1" ...
@@ -50,11 +52,20 @@ class TrainConfig:
     normalize_features: bool = False  # node tasks: rows of x sum to 1 (Kipf & Welling's preprocessing)
     negatives: int = 1  # link prediction: random negative pairs per positive training edge
     checkpoint: bool = True
+    clip_grad: float = 0.0  # clip the gradient norm to this value; 0 = off (Graph WaveNet / DCRNN use 5)
+    loss: str = "auto"  # forecasting: "masked-mae" (auto) or "sse" (T-GCN: 0.5 * sum of squares, scaled values)
+    # forecasting data (traffic sets): window lengths, split protocol, covariates
+    window_in: int = 12
+    window_out: int = 12
+    protocol: str = "auto"  # "dcrnn" | "astgcn" | "stgcn" | "tgcn"; auto = the dataset's lineage
+    covariates: str = "auto"  # "none" | "tod" | "tod+dow"; auto = tod, none under the tgcn protocol
 
     def __post_init__(self):
-        if self.select not in ("valid", "valid-loss", "last", "mean-curve"):
-            raise ValueError(f"train.select must be 'valid', 'valid-loss', 'last' or 'mean-curve', "
+        if self.select not in ("valid", "valid-loss", "last", "mean-curve", "test"):
+            raise ValueError(f"train.select must be 'valid', 'valid-loss', 'last', 'mean-curve' or 'test', "
                              f"got {self.select!r}")
+        if self.covariates not in ("auto", "none", "tod", "tod+dow"):
+            raise ValueError(f"train.covariates must be 'auto', 'none', 'tod' or 'tod+dow', got {self.covariates!r}")
 
 
 @dataclass

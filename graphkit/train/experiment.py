@@ -22,9 +22,9 @@ from graphkit.data.bundle import Loaded
 from graphkit.train import io
 from graphkit.train.config import ExperimentConfig
 from graphkit.train.loop import fit
-from graphkit.train.tasks import GraphTask, LinkTask, NodeTask
+from graphkit.train.tasks import ForecastTask, GraphTask, LinkTask, NodeTask
 
-TASKS = {"node": NodeTask, "graph": GraphTask, "link": LinkTask}
+TASKS = {"node": NodeTask, "graph": GraphTask, "link": LinkTask, "forecast": ForecastTask}
 
 
 def resolve_device(name: str) -> torch.device:
@@ -63,9 +63,30 @@ def summarize(results: list[dict[str, Any]], metric_name: str, select: str) -> d
         if split in picked[0]:
             m, s = mean_std([p[split] for p in picked])
             out[split] = {"mean": m, "std": s, "values": [p[split] for p in picked]}
+    extra = _aggregate_details(picked)
+    if extra:
+        out["details"] = extra
     out["seconds_per_epoch"] = statistics.fmean(r["seconds_per_epoch"] for r in results)
     out["train_seconds_per_epoch"] = statistics.fmean(r["train_seconds_per_epoch"] for r in results)
     out["epochs"] = [r["epochs_run"] for r in results]
+    return out
+
+
+def _aggregate_details(picked: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean over runs of the reported epoch's extra scores (forecasting: ``test_mae_per_horizon`` lists,
+    ``test_tgcn`` dicts, ``test_rmse`` floats ...): floats get mean and std, lists elementwise means."""
+    out: dict[str, Any] = {}
+    for key, first in picked[0].items():
+        if not key.startswith(("valid_", "test_", "train_")) or key.endswith("seconds"):
+            continue
+        vals = [p[key] for p in picked if key in p]
+        if isinstance(first, (int, float)):
+            m, s = mean_std([float(v) for v in vals])
+            out[key] = {"mean": m, "std": s}
+        elif isinstance(first, list):
+            out[key] = [statistics.fmean(v[i] for v in vals) for i in range(len(first))]
+        elif isinstance(first, dict):
+            out[key] = {k: dict(zip(("mean", "std"), mean_std([float(v[k]) for v in vals]))) for k in first}
     return out
 
 

@@ -45,6 +45,7 @@ def _jsonable(o: Any):
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    rows = [{k: v for k, v in r.items() if not isinstance(v, (list, dict))} for r in rows]  # scalars only
     keys: list[str] = []
     for r in rows:
         keys += [k for k in r if k not in keys]

@@ -63,15 +63,16 @@ def l2_penalty(model: torch.nn.Module, cfg: OptimConfig) -> float:
 
 def select(history: list[dict[str, Any]], metric: Metric, how: str) -> dict[str, Any]:
     """The epoch a run reports: best validation score (``"valid"``), lowest validation loss
-    (``"valid-loss"``), first one on ties; or the last epoch."""
+    (``"valid-loss"``), best test score (``"test"``: T-GCN's protocol), first one on ties; or the last epoch."""
     if not history:
         raise ValueError("no epochs were run")
     if how == "valid-loss" and "valid_loss" in history[0]:
         return min(history, key=lambda h: (h["valid_loss"] != h["valid_loss"], h["valid_loss"], h["epoch"]))
-    if how == "valid" and "valid" in history[0]:
+    key = "test" if how == "test" else "valid"
+    if how in ("valid", "test") and key in history[0]:
         best = history[0]
         for h in history[1:]:
-            if metric.better(h["valid"], best["valid"]):
+            if metric.better(h[key], best[key]):
                 best = h
         return best
     return history[-1]

@@ -116,3 +116,22 @@ def test_hypergraph_models_match_cpu(conv):
     cpu = model(x, Hypergraph(inc, 30, 12))
     gpu = model.cuda()(x.cuda(), Hypergraph(inc.cuda(), 30, 12))
     torch.testing.assert_close(gpu.cpu(), cpu, **TOL)
+
+
+@pytest.mark.parametrize("name", ["stgcn-cheb", "stgcn-first", "gwnet", "vn-stgnn", "sttn", "tgcn"])
+def test_traffic_models_match_cpu(name):
+    from models.test_traffic_models import MODELS, N, _weights
+
+    from graphkit.nn import SensorGraph
+
+    torch.manual_seed(0)
+    model = MODELS[name]().double().eval()
+    w = _weights().double()
+    x = torch.randn(2, 12, N, 2, dtype=torch.float64, requires_grad=True)
+    xg = x.detach().cuda().requires_grad_()
+    cpu = model(x, SensorGraph(w))
+    gpu = model.cuda()(xg, SensorGraph(w.cuda()))
+    torch.testing.assert_close(gpu.cpu(), cpu, **TOL)
+    cpu.square().sum().backward()
+    gpu.square().sum().backward()
+    torch.testing.assert_close(xg.grad.cpu(), x.grad, **TOL)

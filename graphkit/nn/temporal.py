@@ -1,0 +1,200 @@
+"""Spatio-temporal building blocks: the sensor graph's operators and layers over ``[B, C, N, T]`` tensors.
+
+Inside the traffic models features are channels-first ``[batch, channel, node, time]`` (what 2-D
+convolutions over (node, time) want); every spatial step is :func:`graphkit.ops.propagate_nodes` along
+axis 2, so sparse road graphs run through :func:`graphkit.ops.spmm` and learned dense adjacencies
+through one batched product.
+
+* :class:`SensorGraph`: the road graph and the operators models derive from it (GCN-normalised,
+  forward/backward random-walk transitions, the scaled Laplacian for Chebyshev filters), built once
+  and cached.
+* :class:`GatedTemporalConv` (STGCN's GLU convolution), :class:`ChebGraphConv`, :class:`FirstOrderGraphConv`,
+  :class:`DiffusionConv` (Graph WaveNet), :class:`GraphGRUCell` (T-GCN).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from graphkit.ops import Adjacency, propagate_nodes
+
+
+def _sparse(mat: Tensor) -> Adjacency:
+    """Adjacency with ``A[i, j] = mat[i, j]`` (entry of target row ``i``, source ``j``) for nonzero entries."""
+    dst, src = torch.nonzero(mat, as_tuple=True)
+    return Adjacency.from_edge_index(torch.stack([src, dst]), mat[dst, src].float(), num_nodes=mat.size(0))
+
+
+class SensorGraph:
+    """A sensor graph ``W: [N, N]`` (``W[i, j]`` = weight of the road link ``i -> j``) and its operators.
+
+    Every operator is returned as ``M`` with ``propagate_nodes(M, x)[i] = sum_j M[i, j] x[j]``; sparse ones
+    as :class:`~graphkit.ops.Adjacency`, computed once per graph (and device) and cached.
+    """
+
+    def __init__(self, weights: Tensor):
+        if weights.dim() != 2 or weights.size(0) != weights.size(1):
+            raise ValueError(f"a sensor graph needs a square [N, N] weight matrix, got {tuple(weights.shape)}")
+        if not torch.isfinite(weights).all():
+            raise ValueError("the sensor graph's weights hold NaN or inf")
+        if (weights < 0).any():
+            raise ValueError("the sensor graph's weights must be non-negative")
+        self.weights = weights.float()
+        self._cache: dict[str, object] = {}
+
+    @property
+    def num_nodes(self) -> int:
+        return self.weights.size(0)
+
+    def to(self, device: torch.device | str) -> "SensorGraph":
+        return SensorGraph(self.weights.to(device))
+
+    def _get(self, key: str, build):
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+    def gcn(self) -> Adjacency:
+        """``D^-1/2 (W + I)^T D^-1/2`` with ``D`` the row sums of ``W + I`` (T-GCN's normalisation; for a
+        symmetric graph Kipf & Welling's)."""
+        def build():
+            a = self.weights + torch.eye(self.num_nodes, device=self.weights.device)
+            d = a.sum(1).pow(-0.5)
+            d[torch.isinf(d)] = 0
+            return _sparse(d[:, None] * a.t() * d[None, :])
+        return self._get("gcn", build)
+
+    def transitions(self) -> list[Adjacency]:
+        """Graph WaveNet / DCRNN diffusion: forward ``P_f = D_o^-1 W`` and backward ``P_b = D_i^-1 W^T``
+        random walks, applied as messages along the walk (``out = P^T x``)."""
+        def build():
+            out = []
+            for w in (self.weights, self.weights.t()):
+                d = w.sum(1)
+                inv = torch.where(d > 0, 1.0 / d, torch.zeros_like(d))
+                out.append(_sparse((inv[:, None] * w).t()))
+            return out
+        return self._get("transitions", build)
+
+    def scaled_laplacian(self) -> Adjacency:
+        """STGCN's Chebyshev operator ``2 L / lambda_max - I`` with ``L = I - D^-1/2 W D^-1/2``
+        (``W`` symmetrised, no self loops)."""
+        def build():
+            w = self.weights.double()
+            w = torch.maximum(w, w.t()) * (1 - torch.eye(self.num_nodes, dtype=w.dtype, device=w.device))
+            d = w.sum(1)
+            inv = torch.where(d > 0, d.pow(-0.5), torch.zeros_like(d))
+            lap = torch.eye(self.num_nodes, dtype=w.dtype, device=w.device) - inv[:, None] * w * inv[None, :]
+            lam = float(torch.linalg.eigvalsh(lap.cpu()).max())
+            lam = lam if lam > 1e-8 else 2.0
+            return _sparse((2.0 / lam * lap - torch.eye(self.num_nodes, dtype=w.dtype, device=w.device)).float())
+        return self._get("cheb", build)
+
+
+class GatedTemporalConv(nn.Module):
+    """STGCN's temporal convolution: kernel ``kt`` over time, GLU gate (or ReLU / sigmoid), residual input.
+
+    ``[B, C_in, N, T] -> [B, C_out, N, T - kt + 1]``; the residual is the input's last ``T - kt + 1``
+    steps, channels matched by a 1x1 convolution (C_in > C_out) or zero padding (C_in < C_out).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kt: int, act: str = "glu"):
+        super().__init__()
+        if act not in ("glu", "relu", "sigmoid"):
+            raise ValueError(f"act must be 'glu', 'relu' or 'sigmoid', got {act!r}")
+        self.kt, self.act, self.out_channels = kt, act, out_channels
+        self.conv = nn.Conv2d(in_channels, out_channels * (2 if act == "glu" else 1), (1, kt))
+        self.align = nn.Conv2d(in_channels, out_channels, 1) if in_channels > out_channels else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        res = x[..., self.kt - 1:]
+        if self.align is not None:
+            res = self.align(res)
+        elif res.size(1) < self.out_channels:
+            res = nn.functional.pad(res, (0, 0, 0, 0, 0, self.out_channels - res.size(1)))
+        h = self.conv(x)
+        if self.act == "glu":
+            p, q = h.chunk(2, dim=1)
+            return (p + res) * torch.sigmoid(q)
+        return torch.relu(h + res) if self.act == "relu" else torch.sigmoid(h + res)
+
+
+class ChebGraphConv(nn.Module):
+    """Chebyshev filter of order ``k`` (``k`` terms ``T_0 .. T_{k-1}``) on the scaled Laplacian, per time
+    step: ``[B, C_in, N, T] -> [B, C_out, N, T]``."""
+
+    def __init__(self, in_channels: int, out_channels: int, k: int):
+        super().__init__()
+        if k < 1:
+            raise ValueError(f"Chebyshev order must be >= 1, got {k}")
+        self.k = k
+        self.weight = nn.Parameter(torch.empty(k, in_channels, out_channels))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        nn.init.kaiming_uniform_(self.weight.view(k * in_channels, out_channels).t(), a=math.sqrt(5))
+
+    def forward(self, x: Tensor, lap: Adjacency) -> Tensor:
+        terms = [x]
+        if self.k > 1:
+            terms.append(propagate_nodes(lap, x, node_dim=2))
+        for _ in range(2, self.k):
+            terms.append(2 * propagate_nodes(lap, terms[-1], node_dim=2) - terms[-2])
+        out = torch.einsum("kbcnt,kco->bont", torch.stack(terms), self.weight)
+        return out + self.bias.view(1, -1, 1, 1)
+
+
+class FirstOrderGraphConv(nn.Module):
+    """First-order graph convolution ``D^-1/2 (W + I) D^-1/2 X Theta`` per time step (STGCN's 1st-order
+    variant): ``[B, C_in, N, T] -> [B, C_out, N, T]``."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.lin = nn.Conv2d(in_channels, out_channels, 1)
+
+    def forward(self, x: Tensor, adj: Adjacency) -> Tensor:
+        return self.lin(propagate_nodes(adj, x, node_dim=2))
+
+
+class DiffusionConv(nn.Module):
+    """Graph WaveNet's graph convolution: ``sum_s sum_{k<=order} A_s^k X`` for each support ``A_s``,
+    concatenated with ``X`` and mixed by a 1x1 convolution, then dropout.
+
+    Supports are :class:`~graphkit.ops.Adjacency` (road-graph transitions) or dense ``[N, N]`` tensors
+    (the learned adaptive adjacency)."""
+
+    def __init__(self, in_channels: int, out_channels: int, num_supports: int, order: int = 2,
+                 dropout: float = 0.3):
+        super().__init__()
+        self.order = order
+        self.mlp = nn.Conv2d(in_channels * (1 + num_supports * order), out_channels, 1)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor, supports: list) -> Tensor:
+        out = [x]
+        for a in supports:
+            h = x
+            for _ in range(self.order):
+                h = propagate_nodes(a, h, node_dim=2)
+                out.append(h)
+        return self.dropout(self.mlp(torch.cat(out, dim=1)))
+
+
+class GraphGRUCell(nn.Module):
+    """T-GCN's cell: a GRU whose gates are graph convolutions ``A [x, h] W + b`` over the sensors.
+
+    ``x: [B, N, F]``, ``h: [B, N, H]`` -> new ``h``.
+    """
+
+    def __init__(self, in_channels: int, hidden: int):
+        super().__init__()
+        self.hidden = hidden
+        self.gates = nn.Linear(in_channels + hidden, 2 * hidden)
+        self.cand = nn.Linear(in_channels + hidden, hidden)
+        nn.init.constant_(self.gates.bias, 1.0)  # T-GCN starts the gates open
+
+    def forward(self, x: Tensor, h: Tensor, adj: Adjacency) -> Tensor:
+        ru = torch.sigmoid(self.gates(propagate_nodes(adj, torch.cat([x, h], -1), node_dim=1)))
+        r, u = ru.chunk(2, dim=-1)
+        c = torch.tanh(self.cand(propagate_nodes(adj, torch.cat([x, r * h], -1), node_dim=1)))
+        return u * h + (1 - u) * c

@@ -1,0 +1,216 @@
+"""Spatio-temporal layers and models: dense references and PyG parity for the graph operators, shapes,
+equivariance under sensor permutation (node-indexed parameters permuted with the sensors), input checks."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from graphkit.models import (
+    STGCN,
+    STTN,
+    TGCN,
+    GraphWaveNet,
+    GraphWaveNetConfig,
+    STGCNConfig,
+    STTNConfig,
+    TGCNConfig,
+    VirtualNodeSTGNNConfig,
+)
+from graphkit.nn.temporal import ChebGraphConv, FirstOrderGraphConv, GraphGRUCell, SensorGraph
+from graphkit.ops import Adjacency, propagate_nodes
+
+N = 7
+
+
+def _weights(seed=0, n=N, symmetric=False):
+    g = torch.Generator().manual_seed(seed)
+    w = torch.rand(n, n, generator=g) * (torch.rand(n, n, generator=g) < 0.5)
+    w.fill_diagonal_(0)
+    w[3] = 0  # a sensor with no outgoing road
+    return torch.maximum(w, w.t()) if symmetric else w
+
+
+def _dense(adj: Adjacency) -> torch.Tensor:
+    m = torch.zeros(adj.num_dst, adj.num_src)
+    m[adj.row, adj.col] = adj.values(torch.float32)
+    return m
+
+
+def test_propagate_nodes_sparse_and_dense_match_einsum():
+    m = _weights()  # m[i, j]: weight of the message j -> i
+    dst, src = torch.nonzero(m, as_tuple=True)
+    adj = Adjacency.from_edge_index(torch.stack([src, dst]), m[dst, src], num_nodes=N)
+    assert torch.equal(_dense(adj), m)
+    x = torch.randn(2, 3, N, 4, dtype=torch.float32, requires_grad=True)
+    ref = torch.einsum("ij,btjf->btif", m, x)
+    out = propagate_nodes(adj, x, node_dim=2)
+    assert torch.allclose(out, ref, atol=1e-6)
+    assert torch.allclose(propagate_nodes(m, x, node_dim=2), ref, atol=1e-6)
+    g1, = torch.autograd.grad(out.square().sum(), x)
+    g2, = torch.autograd.grad(ref.square().sum(), x)
+    assert torch.allclose(g1, g2, atol=1e-5)
+    xc = x.detach().permute(0, 2, 1, 3)  # nodes on axis 1
+    assert torch.allclose(propagate_nodes(adj, xc, node_dim=1), ref.permute(0, 2, 1, 3), atol=1e-6)
+    with pytest.raises(ValueError, match="nodes"):
+        propagate_nodes(adj, torch.randn(2, N + 1, 3), node_dim=1)
+    with pytest.raises(ValueError, match="dense adjacency"):
+        propagate_nodes(torch.rand(3, 3), x, node_dim=2)
+
+
+def test_sensor_graph_operators_dense_reference():
+    w = _weights()
+    g = SensorGraph(w)
+    a = w + torch.eye(N)
+    d = a.sum(1).pow(-0.5)
+    assert torch.allclose(_dense(g.gcn()), d[:, None] * a.t() * d[None, :], atol=1e-6)
+    fwd, bwd = g.transitions()
+    rs = w.sum(1)
+    p = torch.where(rs[:, None] > 0, w / rs.clamp_min(1e-12)[:, None], torch.zeros_like(w))
+    assert torch.allclose(_dense(fwd), p.t(), atol=1e-6)  # messages flow along the walk: out = P^T x
+    cs = w.sum(0)
+    q = torch.where(cs[:, None] > 0, w.t() / cs.clamp_min(1e-12)[:, None], torch.zeros_like(w))
+    assert torch.allclose(_dense(bwd), q.t(), atol=1e-6)
+    assert g.gcn() is g.gcn()  # cached
+    with pytest.raises(ValueError, match="non-negative"):
+        SensorGraph(-w)
+    with pytest.raises(ValueError, match="square"):
+        SensorGraph(torch.rand(3, 4))
+
+
+def test_cheb_conv_matches_pyg():
+    from torch_geometric.nn import ChebConv
+
+    w = _weights(symmetric=True)
+    g = SensorGraph(w)
+    ei = torch.nonzero(w).t()
+    ew = w[ei[0], ei[1]]
+    ours = ChebGraphConv(3, 5, k=3)
+    lam = float(torch.linalg.eigvalsh(torch.eye(N) - _sym_norm(w)).max())
+    ref = ChebConv(3, 5, K=3, normalization="sym")
+    with torch.no_grad():
+        for k in range(3):
+            ref.lins[k].weight.copy_(ours.weight[k].t())
+        ref.bias.copy_(ours.bias)
+    x = torch.randn(2, 3, N, 4)  # [B, C, N, T]
+    out = ours(x, g.scaled_laplacian())
+    for b in range(2):
+        for t in range(4):
+            r = ref(x[b, :, :, t].t(), ei, ew, lambda_max=lam)
+            assert torch.allclose(out[b, :, :, t].t(), r, atol=1e-5)
+
+
+def _sym_norm(w):
+    d = w.sum(1)
+    inv = torch.where(d > 0, d.pow(-0.5), torch.zeros_like(d))
+    return inv[:, None] * w * inv[None, :]
+
+
+def test_first_order_conv_matches_pyg_gcn():
+    from torch_geometric.nn import GCNConv
+
+    w = _weights(symmetric=True)
+    g = SensorGraph(w)
+    ei = torch.nonzero(w).t()
+    ours = FirstOrderGraphConv(3, 4)
+    ref = GCNConv(3, 4)
+    with torch.no_grad():
+        ref.lin.weight.copy_(ours.lin.weight[:, :, 0, 0])
+        ref.bias.copy_(ours.lin.bias)
+    x = torch.randn(1, 3, N, 2)
+    out = ours(x, g.gcn())
+    r = ref(x[0, :, :, 1].t(), ei, w[ei[0], ei[1]])
+    assert torch.allclose(out[0, :, :, 1].t(), r, atol=1e-5)
+
+
+def test_graph_gru_cell_dense_reference():
+    w = _weights()
+    g = SensorGraph(w)
+    cell = GraphGRUCell(2, 5)
+    x, h = torch.randn(3, N, 2), torch.randn(3, N, 5)
+    a = _dense(g.gcn())
+    ru = torch.sigmoid(cell.gates(a @ torch.cat([x, h], -1)))
+    r, u = ru.chunk(2, -1)
+    c = torch.tanh(cell.cand(a @ torch.cat([x, r * h], -1)))
+    assert torch.allclose(cell(x, h, g.gcn()), u * h + (1 - u) * c, atol=1e-5)
+
+
+MODELS = {
+    "stgcn-cheb": lambda: STGCN(STGCNConfig(in_channels=2, num_nodes=N, channels="8,4,8")),
+    "stgcn-first": lambda: STGCN(STGCNConfig(in_channels=2, num_nodes=N, channels="8,4,8", graph_conv="first")),
+    "gwnet": lambda: GraphWaveNet(GraphWaveNetConfig(in_channels=2, num_nodes=N, residual_channels=8,
+                                                     dilation_channels=8, skip_channels=16, end_channels=16)),
+    "vn-stgnn": lambda: GraphWaveNet(VirtualNodeSTGNNConfig(in_channels=2, num_nodes=N, residual_channels=8,
+                                                            dilation_channels=8, skip_channels=16, end_channels=16,
+                                                            virtual_nodes=3)),
+    "sttn": lambda: STTN(STTNConfig(in_channels=2, num_nodes=N, hidden=8, heads=2)),
+    "tgcn": lambda: TGCN(TGCNConfig(in_channels=2, num_nodes=N, hidden=8)),
+}
+
+
+def _permute_node_params(model, perm):
+    """Permute every parameter indexed by sensor (STGCN's [N, C] layer norms, embeddings)."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith(("norm.weight", "norm.bias")) and p.dim() == 2 and p.size(0) == N:
+                p.copy_(p[perm])
+            elif name.endswith(("nodevec1", "sensor_embed", "spatial_embed")):
+                p.copy_(p[perm])
+            elif name.endswith("nodevec2"):
+                p.copy_(p[:, perm])
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_model_shapes_backward_and_permutation_equivariance(name):
+    torch.manual_seed(0)
+    model = MODELS[name]().eval()
+    w = _weights()
+    g = SensorGraph(w)
+    x = torch.randn(3, 12, N, 2)
+    model.train()
+    model(x, g).square().mean().backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert all(gr is not None and torch.isfinite(gr).all() for gr in grads)
+    model.eval()  # (after the training step: batch norm's running statistics are fixed from here on)
+    out = model(x, g)
+    assert out.shape == (3, 12, N)
+    perm = torch.randperm(N, generator=torch.Generator().manual_seed(1))
+    _permute_node_params(model, perm)
+    out_p = model(x[:, :, perm], SensorGraph(w[perm][:, perm]))
+    assert torch.allclose(out_p, out[:, :, perm], atol=1e-4), name
+
+
+def test_virtual_node_adjacency_structure():
+    model = MODELS["vn-stgnn"]()
+    w = _weights()
+    s = model.semi_adaptive_adjacency(SensorGraph(w))
+    assert s.shape == (N + 3, N + 3)
+    assert torch.allclose(s[:N, N:].sum(1), torch.ones(N))  # each sensor spreads over the virtual nodes
+    assert torch.allclose(s[N:, :N].sum(1), torch.ones(3))  # each virtual node gathers from every sensor
+    assert torch.all(s[N:, N:] == 0)
+    # a sensor's output depends on a far sensor within one layer through the virtual nodes
+    x = torch.zeros(1, 12, N, 2, requires_grad=True)
+    model.eval()(x, SensorGraph(torch.zeros(N, N)))[0, -1, 0].backward()
+    assert x.grad[0, :, 5].abs().sum() > 0
+    with pytest.raises(ValueError, match="no virtual nodes"):
+        MODELS["gwnet"]().semi_adaptive_adjacency(SensorGraph(w))
+
+
+def test_models_reject_bad_inputs():
+    model = MODELS["stgcn-cheb"]()
+    g = SensorGraph(_weights())
+    with pytest.raises(ValueError, match=r"\[B, T, N, F\]"):
+        model(torch.randn(12, N, 2), g)
+    with pytest.raises(ValueError, match="sensors"):
+        model(torch.randn(1, 12, N + 1, 2), g)
+    with pytest.raises(ValueError, match="features"):
+        model(torch.randn(1, 12, N, 3), g)
+    with pytest.raises(ValueError, match="t_in"):
+        model(torch.randn(1, 10, N, 2), g)
+    with pytest.raises(ValueError, match="too short"):
+        STGCNConfig(t_in=8)
+    with pytest.raises(ValueError, match="three positive sizes"):
+        STGCNConfig(channels="64,16")
+    with pytest.raises(ValueError, match="divisible"):
+        STTNConfig(hidden=10, heads=4)
+    with pytest.raises(ValueError, match="virtual_nodes >= 1"):
+        VirtualNodeSTGNNConfig(virtual_nodes=0)
