@@ -240,33 +240,12 @@ class GraphWaveNet(nn.Module):
             skip = s + (skip[..., -s.size(-1):] if torch.is_tensor(skip) else 0)
             if i == len(self.gconvs):  # the last layer's graph step would reach no output
                 break
-            if semi is not None:
-                h = self._with_virtual(h, semi, i, supports)
-            else:
-                h = self.gconvs[i](h, supports)
+            h = self.gconvs[i](h, supports, semi)
             h = h + res[..., -h.size(-1):]
             h = self.norms[i](h)
         out = torch.relu(skip)
         out = self.end2(torch.relu(self.end1(out)))  # [B, t_out, N, 1]
         return out[..., -1]
-
-    def _with_virtual(self, h: Tensor, semi: Tensor, i: int, supports: list) -> Tensor:
-        """Diffusion over the road supports plus the semi-adaptive operator on sensors + virtual nodes
-        (virtual nodes start empty: their state is what they gather from the sensors)."""
-        n = self.cfg.num_nodes
-        pad = h.new_zeros(h.size(0), h.size(1), self.cfg.virtual_nodes, h.size(3))
-        conv = self.gconvs[i]
-        out = [h]
-        for a in supports:
-            z = h
-            for _ in range(conv.order):
-                z = propagate_nodes(a, z, node_dim=2)
-                out.append(z)
-        z = torch.cat([h, pad], dim=2)
-        for _ in range(conv.order):
-            z = propagate_nodes(semi, z, node_dim=2)
-            out.append(z[:, :, :n])
-        return conv.dropout(conv.mlp(torch.cat(out, dim=1)))
 
 
 # ----------------------------------------------------------------------------- STTN

@@ -170,13 +170,23 @@ class DiffusionConv(nn.Module):
         self.mlp = nn.Conv2d(in_channels * (1 + num_supports * order), out_channels, 1)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: Tensor, supports: list) -> Tensor:
+    def forward(self, x: Tensor, supports: list, augmented: Tensor | None = None) -> Tensor:
+        """``augmented``: an extra ``[N + M, N + M]`` operator over the sensors and ``M`` added nodes (the
+        virtual-node model's semi-adaptive adjacency); the added nodes start at zero and only the sensors'
+        rows are kept after each power."""
         out = [x]
         for a in supports:
             h = x
             for _ in range(self.order):
                 h = propagate_nodes(a, h, node_dim=2)
                 out.append(h)
+        if augmented is not None:
+            n = x.size(2)
+            pad = x.new_zeros(x.size(0), x.size(1), augmented.size(0) - n, x.size(3))
+            h = torch.cat([x, pad], dim=2)
+            for _ in range(self.order):
+                h = propagate_nodes(augmented, h, node_dim=2)
+                out.append(h[:, :, :n])
         return self.dropout(self.mlp(torch.cat(out, dim=1)))
 
 
