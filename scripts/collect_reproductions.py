@@ -124,7 +124,7 @@ def _forecast_row(name: str, exp: Path) -> dict | None:
     cfg = json.loads((exp / "config.json").read_text())
     key = "test" if cfg["train"]["select"] == "test" else "valid"
     best = min(rows, key=lambda h: float(h[key]))
-    return {"status": f"partial: epoch {len(rows)}/{cfg['train']['epochs']}", "epochs": [len(rows)},
+    return {"status": f"partial: epoch {len(rows)}/{cfg['train']['epochs']}", "epochs": [len(rows)],
             **{k: float(v) for k, v in best.items() if v not in ("", None)}}
 
 
