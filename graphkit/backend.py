@@ -53,6 +53,7 @@ _INSTALL_HINT = {
 FAMILIES = {
     "scatter": ("torch", "torch_scatter"),
     "spmm": ("torch", "torch_sparse"),
+    "scan": ("torch", "mamba_ssm"),
 }
 
 _probed: dict[str, ModuleType | BaseException] = {}
@@ -181,6 +182,18 @@ def spmm_backend(device: torch.device, reduce: str) -> str:
     # spmm_sum 0.70 s forward+backward; the forward alone is 0.15 s vs 0.74 s
     # for gather + index_add_ over E x F messages. torch for sum/mean.
     return "torch"
+
+
+def scan_backend(device: torch.device) -> str:
+    """Implementation of the selective scan on ``device``: mamba_ssm's fused CUDA kernel when it is
+    installed and the tensors are on CUDA (it has no CPU path), else graphkit's chunked pure-torch scan."""
+    forced = _forced.get().get("scan") or _env_choice("scan")
+    if forced:
+        if forced == "mamba_ssm" and device.type != "cuda":
+            raise ValueError("the mamba_ssm selective scan runs on CUDA only; these tensors are on "
+                             f"{device}. Use scan='torch'")
+        return forced
+    return "mamba_ssm" if device.type == "cuda" and available("mamba_ssm") else "torch"
 
 
 def spmm_builds_csr(num_edges: int, num_features: int) -> bool:

@@ -4,7 +4,10 @@ from graphkit.nn.edge_gcn import EdgeGCNConv
 from graphkit.nn.encoders import AtomEncoder, BondEncoder
 from graphkit.nn.gcn import GCNConv
 from graphkit.nn.gin import GINConv, GINEConv
+from graphkit.nn.gps import GPSBlock
 from graphkit.nn.hypergraph import HypergraphAttentionConv, HypergraphConv
+from graphkit.nn.mixers import AttentionMixer, LinearAttentionMixer, Mamba, MambaMixer
+from graphkit.nn.pe import LapPEEncoder, RWSEEncoder
 from graphkit.nn.pool import GlobalPool, global_add_pool, global_max_pool, global_mean_pool, global_pool
 from graphkit.nn.sage import SAGEConv
 from graphkit.nn.sheaf import EdgeWeightLearner, SheafDiffusionLayer, SheafLearner
@@ -18,7 +21,8 @@ from graphkit.nn.temporal import (
 )
 from graphkit.nn.virtual_node import VirtualNode
 
-__all__ = ["AtomEncoder", "BondEncoder", "ChebGraphConv", "DiffusionConv", "FirstOrderGraphConv",
+__all__ = ["AttentionMixer", "GPSBlock", "LapPEEncoder", "LinearAttentionMixer", "Mamba", "MambaMixer",
+           "RWSEEncoder", "AtomEncoder", "BondEncoder", "ChebGraphConv", "DiffusionConv", "FirstOrderGraphConv",
            "GatedTemporalConv", "GraphGRUCell", "SensorGraph", "Dropout", "EdgeGCNConv", "EdgeWeightLearner",
            "GCNConv", "GINConv",
            "GINEConv", "GlobalPool", "HypergraphAttentionConv", "HypergraphConv", "SAGEConv", "SheafDiffusionLayer",

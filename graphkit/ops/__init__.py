@@ -4,6 +4,7 @@ Every layer in graphkit reaches sparse compute through these functions; the
 implementation behind each is chosen in :mod:`graphkit.backend`.
 """
 from graphkit.ops.check import check_edge_index, check_features, check_finite
+from graphkit.ops.dense import from_dense_batch, to_dense_batch
 from graphkit.ops.graph import (
                                 add_remaining_self_loops,
                                 add_self_loops,
@@ -15,13 +16,16 @@ from graphkit.ops.graph import (
                                 to_undirected,
 )
 from graphkit.ops.hypergraph import (
-                                     Hypergraph,
-                                     as_hypergraph,
-                                     clique_expansion,
-                                     graph_to_hypergraph,
-                                     hypergraph_propagate,
-                                     hypergraph_self_loops,
+                                Hypergraph,
+                                as_hypergraph,
+                                clique_expansion,
+                                graph_to_hypergraph,
+                                hypergraph_propagate,
+                                hypergraph_self_loops,
 )
+from graphkit.ops.order import bfs_order, degree_order, identity_order, inverse_permutation, random_order
+from graphkit.ops.pe import laplacian_pe, random_walk_se
+from graphkit.ops.scan import selective_scan, selective_scan_reference
 from graphkit.ops.scatter import gather, ptr_to_index, scatter, segment, softmax
 from graphkit.ops.sheaf import (
                                 SheafLaplacian,
@@ -44,5 +48,7 @@ __all__ = [
     "hypergraph_self_loops", "orthogonal_maps", "orthogonal_param_size", "reverse_edges", "sheaf_laplacian",
     "sheaf_structure",
     "propagate_nodes", "ptr_to_index", "remove_self_loops", "rw_norm", "scatter", "sddmm", "segment", "softmax", "spmm",
-    "to_undirected",
+    "to_undirected", "to_dense_batch", "from_dense_batch", "bfs_order", "degree_order", "identity_order",
+    "inverse_permutation", "random_order", "selective_scan", "selective_scan_reference",
+    "laplacian_pe", "random_walk_se",
 ]

@@ -1,0 +1,50 @@
+"""The GPS block (Rampasek et al. 2022): local message passing and a global mixer side by side.
+
+``x -> norm(x + dropout(local(x)))`` and ``x -> norm(x + dropout(mixer(x)))`` are summed, then
+``h -> norm(h + MLP(h))``. The block does not know which mixer it holds: any module with the mixer
+interface of :mod:`graphkit.nn.mixers` (attention, linear attention, Mamba) or None (an MPNN block);
+the node ordering a sequence mixer reads is an argument, computed by the caller with a function from
+:mod:`graphkit.ops.order`.
+"""
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+
+def _norm(kind: str, channels: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm1d(channels)
+    if kind == "layer":
+        return nn.LayerNorm(channels)
+    if kind == "none":
+        return nn.Identity()
+    raise ValueError(f"norm must be 'batch', 'layer' or 'none', got {kind!r}")
+
+
+class GPSBlock(nn.Module):
+    """``local``: a graphkit conv called as ``local(x, edge_index)`` or, with edge features,
+    ``local(x, edge_index, edge_attr)`` (None: no local branch); ``mixer``: a global mixer (None: none)."""
+
+    def __init__(self, channels: int, local: nn.Module | None, mixer: nn.Module | None, dropout: float = 0.0,
+                 norm: str = "batch", mlp_ratio: int = 2):
+        super().__init__()
+        if local is None and mixer is None:
+            raise ValueError("a GPS block needs a local layer, a global mixer, or both")
+        self.local, self.mixer = local, mixer
+        self.norm_local = _norm(norm, channels) if local is not None else None
+        self.norm_global = _norm(norm, channels) if mixer is not None else None
+        self.mlp = nn.Sequential(nn.Linear(channels, mlp_ratio * channels), nn.ReLU(), nn.Dropout(dropout),
+                                 nn.Linear(mlp_ratio * channels, channels), nn.Dropout(dropout))
+        self.norm_out = _norm(norm, channels)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor, batch_size: int,
+                edge_attr: Tensor | None = None, order: Tensor | None = None) -> Tensor:
+        out = 0
+        if self.local is not None:
+            h = self.local(x, edge_index) if edge_attr is None else self.local(x, edge_index, edge_attr)
+            out = out + self.norm_local(x + self.dropout(h))
+        if self.mixer is not None:
+            h = self.mixer(x, batch, batch_size, order)
+            out = out + self.norm_global(x + self.dropout(h))
+        return self.norm_out(out + self.mlp(out))

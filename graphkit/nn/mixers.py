@@ -1,0 +1,157 @@
+"""Global mixers over each graph's nodes: full attention, linear attention, bidirectional Mamba.
+
+One interface for all: ``mixer(x: [N, C], batch: [N], batch_size: int, order: [N] | None) -> [N, C]``.
+Nodes of different graphs never interact (padding is masked, or per-graph sums are used). ``order`` is a
+node permutation from :mod:`graphkit.ops.order`; attention ignores it (it is permutation equivariant),
+Mamba reads each graph's nodes as a sequence in that order.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from graphkit.ops import from_dense_batch, scatter, selective_scan, to_dense_batch
+
+
+class AttentionMixer(nn.Module):
+    """Multi-head self-attention among each graph's nodes (padding masked out): quadratic in graph size."""
+
+    def __init__(self, channels: int, heads: int = 4, dropout: float = 0.0):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(channels, heads, dropout=dropout, batch_first=True)
+
+    def forward(self, x: Tensor, batch: Tensor, batch_size: int, order: Tensor | None = None) -> Tensor:
+        dense, mask = to_dense_batch(x, batch, batch_size)
+        out = self.attn(dense, dense, dense, key_padding_mask=~mask, need_weights=False)[0]
+        return from_dense_batch(out, mask)
+
+
+class LinearAttentionMixer(nn.Module):
+    """Linear attention per graph: ``out_i = phi(q_i)^T S_g / phi(q_i)^T z_g`` with ``S_g = sum_j phi(k_j) v_j^T``
+    and ``z_g = sum_j phi(k_j)`` over the nodes of ``i``'s graph (per-graph sums by scatter, no padding):
+    linear in the number of nodes.
+
+    ``kernel="elu"``: ``phi(x) = elu(x) + 1`` (Katharopoulos et al.); ``"performer"``: positive orthogonal
+    random features of the softmax kernel (Choromanski et al.), ``features`` of them per head, redrawn with
+    :meth:`redraw` (fixed at evaluation).
+    """
+
+    def __init__(self, channels: int, heads: int = 4, kernel: str = "elu", features: int = 64,
+                 dropout: float = 0.0):
+        super().__init__()
+        if channels % heads:
+            raise ValueError(f"channels ({channels}) must be divisible by heads ({heads})")
+        if kernel not in ("elu", "performer"):
+            raise ValueError(f"kernel must be 'elu' or 'performer', got {kernel!r}")
+        self.heads, self.dim, self.kernel = heads, channels // heads, kernel
+        self.qkv = nn.Linear(channels, 3 * channels)
+        self.out = nn.Linear(channels, channels)
+        self.dropout = nn.Dropout(dropout)
+        self.features = features
+        if kernel == "performer":
+            self.register_buffer("proj", self._orthogonal(features, self.dim))
+
+    @staticmethod
+    def _orthogonal(m: int, d: int, generator: torch.Generator | None = None) -> Tensor:
+        blocks = []
+        for _ in range(math.ceil(m / d)):
+            q, _ = torch.linalg.qr(torch.randn(d, d, generator=generator))
+            blocks.append(q.t())
+        w = torch.cat(blocks)[:m]
+        norms = torch.randn(m, d, generator=generator).norm(dim=1, keepdim=True)
+        return w * norms
+
+    def redraw(self, generator: torch.Generator | None = None) -> None:
+        if self.kernel == "performer":
+            self.proj.copy_(self._orthogonal(self.features, self.dim, generator).to(self.proj))
+
+    def _phi(self, x: Tensor) -> Tensor:
+        if self.kernel == "elu":
+            return F.elu(x) + 1
+        x = x / self.dim ** 0.25
+        proj = x @ self.proj.t()  # [N, H, m]
+        # exp(w.x - |x|^2 / 2 - max) / sqrt(m); the max is per node, which cancels in the ratio
+        stab = proj.amax(dim=-1, keepdim=True).detach()
+        return torch.exp(proj - x.square().sum(-1, keepdim=True) / 2 - stab) / math.sqrt(self.features) + 1e-6
+
+    def forward(self, x: Tensor, batch: Tensor, batch_size: int, order: Tensor | None = None) -> Tensor:
+        n = x.size(0)
+        q, k, v = self.qkv(x).view(n, 3, self.heads, self.dim).unbind(1)
+        q, k = self._phi(q), self._phi(k)  # [N, H, m]
+        kv = scatter(k.unsqueeze(-1) * v.unsqueeze(-2), batch, batch_size, "sum")  # [B, H, m, d]
+        z = scatter(k, batch, batch_size, "sum")  # [B, H, m]
+        num = (q.unsqueeze(-1) * kv[batch]).sum(-2)  # [N, H, d]
+        den = (q * z[batch]).sum(-1, keepdim=True).clamp_min(1e-12)
+        return self.out(self.dropout((num / den).reshape(n, -1)))
+
+
+class Mamba(nn.Module):
+    """One Mamba (S6) layer over padded sequences ``[B, L, C]`` with a mask: input projection to ``x`` and gate
+    ``z``, causal depthwise convolution, input-dependent ``delta, B, C``, :func:`graphkit.ops.selective_scan`,
+    gated output projection (Gu & Dao 2023). Padded positions are zeroed before the convolution and the
+    scan, so they carry nothing into real positions."""
+
+    def __init__(self, channels: int, d_state: int = 16, d_conv: int = 4, expand: int = 2,
+                 dt_min: float = 1e-3, dt_max: float = 0.1):
+        super().__init__()
+        inner = expand * channels
+        self.inner, self.d_state = inner, d_state
+        self.dt_rank = math.ceil(channels / 16)
+        self.in_proj = nn.Linear(channels, 2 * inner)
+        self.conv = nn.Conv1d(inner, inner, d_conv, groups=inner, padding=d_conv - 1)
+        self.x_proj = nn.Linear(inner, self.dt_rank + 2 * d_state, bias=False)
+        self.dt_proj = nn.Linear(self.dt_rank, inner)
+        dt = torch.exp(torch.rand(inner) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min))
+        with torch.no_grad():  # softplus^-1 of dt, so initial steps lie in [dt_min, dt_max]
+            self.dt_proj.bias.copy_(dt + torch.log(-torch.expm1(-dt)))
+        self.A_log = nn.Parameter(torch.log(torch.arange(1, d_state + 1, dtype=torch.float32)).repeat(inner, 1))
+        self.D = nn.Parameter(torch.ones(inner))
+        self.out_proj = nn.Linear(inner, channels)
+
+    def forward(self, seq: Tensor, mask: Tensor) -> Tensor:
+        b, length, _ = seq.shape
+        keep = mask.unsqueeze(-1).to(seq.dtype)
+        xz = self.in_proj(seq) * keep
+        x, z = xz.chunk(2, dim=-1)
+        x = F.silu(self.conv(x.transpose(1, 2))[..., :length]) * keep.transpose(1, 2)  # [B, inner, L]
+        params = self.x_proj(x.transpose(1, 2))  # [B, L, r + 2N]
+        dt, bmat, cmat = params.split([self.dt_rank, self.d_state, self.d_state], dim=-1)
+        delta = self.dt_proj.weight @ dt.transpose(1, 2)  # [B, inner, L]
+        y = selective_scan(x, delta, -torch.exp(self.A_log.float()), bmat.transpose(1, 2), cmat.transpose(1, 2),
+                           self.D.float(), z.transpose(1, 2), self.dt_proj.bias.float(), delta_softplus=True)
+        return self.out_proj(y.transpose(1, 2)) * keep
+
+
+def reverse_within_graphs(order: Tensor, batch: Tensor, batch_size: int) -> Tensor:
+    """The ordering that visits each graph's nodes in the reverse of ``order``."""
+    b = batch[order]
+    counts = torch.bincount(b, minlength=batch_size)
+    ptr = torch.zeros(batch_size + 1, dtype=torch.long, device=b.device)
+    torch.cumsum(counts, 0, out=ptr[1:])
+    pos = torch.arange(order.numel(), device=order.device) - ptr[b]
+    return order[ptr[b] + counts[b] - 1 - pos]
+
+
+class MambaMixer(nn.Module):
+    """Bidirectional Mamba over each graph's nodes in the order given: one layer reads the sequence forwards,
+    a second (own weights) reads it backwards, outputs summed (Graph-Mamba's bidirectional mixer)."""
+
+    def __init__(self, channels: int, d_state: int = 16, d_conv: int = 4, expand: int = 2,
+                 bidirectional: bool = True):
+        super().__init__()
+        self.forward_layer = Mamba(channels, d_state, d_conv, expand)
+        self.backward_layer = Mamba(channels, d_state, d_conv, expand) if bidirectional else None
+
+    def forward(self, x: Tensor, batch: Tensor, batch_size: int, order: Tensor | None = None) -> Tensor:
+        if order is None:
+            order = torch.arange(x.size(0), device=x.device)
+        dense, mask = to_dense_batch(x, batch, batch_size, order=order)
+        out = from_dense_batch(self.forward_layer(dense, mask), mask, order)
+        if self.backward_layer is not None:
+            rev = reverse_within_graphs(order, batch, batch_size)
+            dense, mask = to_dense_batch(x, batch, batch_size, order=rev)
+            out = out + from_dense_batch(self.backward_layer(dense, mask), mask, rev)
+        return out
