@@ -196,6 +196,12 @@ def scan_backend(device: torch.device) -> str:
     return "mamba_ssm" if device.type == "cuda" and available("mamba_ssm") else "torch"
 
 
+def mamba_scan_fn():
+    """mamba_ssm's ``selective_scan_fn`` (raises ImportError saying how to install it when absent)."""
+    require("mamba_ssm")
+    return importlib.import_module("mamba_ssm.ops.selective_scan_interface").selective_scan_fn
+
+
 def spmm_builds_csr(num_edges: int, num_features: int) -> bool:
     """Given a plain edge_index, build a CSR (True) or gather-scatter in edge order (False)?
 

@@ -20,6 +20,7 @@ import torch
 import graphkit
 from graphkit import backend
 from graphkit.data import Loaded, cache_dir, data_root, load_ogb, load_tu, planetoid_task
+from graphkit.data.graph_sets import load_peptides, load_zinc, with_encodings
 from graphkit.data.heterophily import PLATONOV_SETS, WEBKB, load_geom_gcn, load_planetoid_geom, load_platonov
 from graphkit.data.hypergraph import SETS as HYPERGRAPH_SETS
 from graphkit.data.hypergraph import load_hypergraph
@@ -29,6 +30,7 @@ from graphkit.data.traffic import forecast_task
 from graphkit.models import (
     GCN,
     GIN,
+    GMN,
     MLP,
     NSD,
     SAGE,
@@ -37,6 +39,10 @@ from graphkit.models import (
     TGCN,
     GCNConfig,
     GINConfig,
+    GMNConfig,
+    GPSConfig,
+    GraphGPS,
+    GraphMambaConfig,
     GraphWaveNet,
     GraphWaveNetConfig,
     HypergraphNet,
@@ -73,7 +79,7 @@ HYPERGRAPHS = {f"{kind}-{name}": (kind, name) for kind, name in sorted(HYPERGRAP
 
 def dataset_names() -> list[str]:
     return (sorted(PLANETOID) + sorted(PLANETOID_SPLITS) + sorted(GEOM) + sorted(PLATONOV) + sorted(HYPERGRAPHS)
-            + sorted(TU) + sorted(TRAFFIC_SETS) + ogb_names())
+            + sorted(TU) + sorted(TRAFFIC_SETS) + ["peptides-func", "peptides-struct", "zinc"] + ogb_names())
 
 
 def load_dataset(name: str, root: str | None, train: TrainConfig | None = None) -> Loaded:
@@ -82,6 +88,10 @@ def load_dataset(name: str, root: str | None, train: TrainConfig | None = None) 
     Traffic sets read their windows and protocol from ``train`` (``window_in``, ``window_out``,
     ``protocol``, ``covariates``)."""
     key = name.lower()
+    if key in ("peptides-func", "peptides-struct"):
+        return load_peptides(key, root)
+    if key == "zinc":
+        return load_zinc(root)
     if key in TRAFFIC_SETS:
         t = train or TrainConfig()
         return forecast_task(key, root, t.protocol, t.window_in, t.window_out, t.covariates)
@@ -169,6 +179,21 @@ def _mlp(d: Loaded):
     return None
 
 
+def _global(cfg_cls: type, module_cls: type):
+    """GraphGPS / Graph-Mamba / GMN on graph-level sets (molecules, ZINC, TU) and node-level graphs."""
+    def spec(d: Loaded):
+        if d.level == "graph":
+            fixed: dict[str, Any] = {"in_channels": d.num_features, "out_channels": d.num_outputs, "level": "graph",
+                                     "mol": bool(d.extra.get("mol"))}
+            if "atom_types" in d.extra:
+                fixed.update(node_vocab=d.extra["atom_types"], edge_vocab=d.extra["bond_types"])
+            return cfg_cls, fixed, module_cls
+        if _graph_node(d):
+            return cfg_cls, {"in_channels": d.num_features, "out_channels": d.num_outputs, "level": "node"}, module_cls
+        return None
+    return spec
+
+
 def _traffic(cfg_cls: type, module_cls: type, **fixed_extra: Any):
     def spec(d: Loaded):
         if d.level != "forecast":
@@ -192,6 +217,10 @@ MODELS: dict[str, tuple[Callable[[Loaded], Any], str]] = {
     "hgnn+": (_hypergraph("hgnn+"), "HGNN+ hypergraph convolution (two-stage mean)"),
     "hcha": (_hypergraph("hcha"), "HCHA: hypergraph convolution with hyperedge attention"),
     "mlp": (_mlp, "MLP on node features only (structure-free baseline)"),
+    "gps": (_global(GPSConfig, GraphGPS), "GraphGPS: local MPNN + global attention per block (+ RWSE / LapPE)"),
+    "graph-mamba": (_global(GraphMambaConfig, GraphGPS),
+                    "Graph-Mamba: GPS block with a bidirectional Mamba mixer over degree-ordered nodes"),
+    "gmn": (_global(GMNConfig, GMN), "GMN: hop-token sequences per node through bidirectional Mamba + local MPNN"),
     "stgcn": (_traffic(STGCNConfig, STGCN), "STGCN (Yu et al.): gated temporal conv + Chebyshev/1st-order graph conv"),
     "gwnet": (_traffic(GraphWaveNetConfig, GraphWaveNet), "Graph WaveNet: adaptive adjacency + dilated causal conv"),
     "vn-stgnn": (_traffic(VirtualNodeSTGNNConfig, GraphWaveNet),
@@ -268,6 +297,10 @@ def build_experiment(model: str, dataset: str, overrides: list[tuple[str, str]],
                 raise ValueError(f"--{key} is set by the dataset ({name}={fixed[name]!r}) and cannot be overridden")
             apply_override(cfg, key, value, cfg_cls)
     model_cfg = cfg_cls(**{**fixed, **cfg.model_cfg})  # runs the config's own checks now
+    encoding = getattr(model_cfg, "encoding", "none")
+    if encoding != "none" and loaded.level == "graph":  # per-graph encodings, computed once and cached
+        loaded = with_encodings(loaded, model_cfg.rwse_k if "rwse" in encoding else 0,
+                                model_cfg.lap_k if "lap" in encoding else 0, model_cfg.lap_norm)
 
     def build() -> torch.nn.Module:
         return module_cls(model_cfg)
@@ -315,13 +348,15 @@ def _run(cfg, loaded, build, out, args, title, recipe: Recipe | None = None) -> 
 
 def _list() -> str:
     lines = ["models:"]
-    lines += [f"  {name:<9} {desc}" for name, (_, desc) in MODELS.items()]
+    lines += [f"  {name:<11} {desc}" for name, (_, desc) in MODELS.items()]
     lines.append("datasets (case-insensitive):")
     lines.append("  planetoid: " + ", ".join(sorted(PLANETOID)))
     lines.append("  planetoid, 10 full-supervised splits: " + ", ".join(sorted(PLANETOID_SPLITS)))
     lines.append("  heterophily (10 splits): " + ", ".join(sorted(GEOM) + sorted(PLATONOV)))
     lines.append("  hypergraphs (AllSet 50/25/25 splits): " + ", ".join(sorted(HYPERGRAPHS)))
     lines.append("  TU (10-fold CV): " + ", ".join(sorted(TU)))
+    lines.append("  graph transformers' sets (official splits): peptides-func, peptides-struct, zinc")
+    lines.append("  traffic series (forecasting): " + ", ".join(sorted(TRAFFIC_SETS)))
     names = ogb_names()
     for prefix in ("ogbg", "ogbn", "ogbl"):
         lines.append(f"  {prefix}: " + ", ".join(n for n in names if n.startswith(prefix)))

@@ -260,3 +260,40 @@ class ForecastScore(Metric):
     def __call__(self, y_true: Tensor, y_pred: Tensor) -> float:
         fn = masked_mae if self.name == "mae" else masked_rmse
         return float(fn(y_pred, y_true))
+
+
+class AveragePrecision(Metric):
+    """Average precision per binary task, averaged over tasks that have both classes among the labelled
+    entries (NaN = unlabelled), as OGB's ``ap`` and LRGB's Peptides-func report it.
+    ``y_true, y_pred: [N, T]`` (scores may be logits)."""
+
+    name = "ap"
+
+    def __call__(self, y_true: Tensor, y_pred: Tensor) -> float:
+        from sklearn.metrics import average_precision_score
+
+        y_true = y_true.detach().reshape(y_true.size(0), -1).cpu().double()
+        y_pred = y_pred.detach().reshape(y_pred.size(0), -1).cpu().double()
+        if y_true.shape != y_pred.shape:
+            raise ValueError(f"ap: predictions {tuple(y_pred.shape)} vs labels {tuple(y_true.shape)}")
+        scores = []
+        for t in range(y_true.size(1)):
+            keep = y_true[:, t] == y_true[:, t]
+            labels = y_true[keep, t]
+            if labels.numel() and 0 < float(labels.sum()) < labels.numel():
+                scores.append(average_precision_score(labels.numpy(), y_pred[keep, t].numpy()))
+        return float(sum(scores) / len(scores)) if scores else float("nan")
+
+
+class MeanAbsoluteError(Metric):
+    """Mean absolute error over all labelled entries (NaN = unlabelled): ZINC, Peptides-struct."""
+
+    name = "mae"
+    higher_is_better = False
+
+    def __call__(self, y_true: Tensor, y_pred: Tensor) -> float:
+        y_true = y_true.detach().reshape(y_pred.shape).double()
+        keep = y_true == y_true
+        if not bool(keep.any()):
+            return float("nan")
+        return float((y_pred.detach().double() - y_true)[keep].abs().mean())

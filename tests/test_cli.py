@@ -37,7 +37,7 @@ def test_train_on_fixture_prints_summary_last_and_writes_results(tmp_path, capsy
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["train", "--model", "gni", "--dataset", "cora"], "Did you mean 'gin'"),
+    (["train", "--model", "gni", "--dataset", "cora"], "'gin' or 'gcn'?"),
     (["train", "--model", "gcn", "--dataset", "coar"], "Did you mean 'cora'"),
     (["train", "--model", "gcn", "--dataset", "cora", "--optim.lr", "fast"], "--optim.lr expects float"),
     (["train", "--model", "gcn", "--dataset", "cora", "--train.epoch", "3"], "Did you mean 'train.epochs'"),
@@ -83,21 +83,24 @@ def test_every_recipe_is_valid_for_its_model(name, monkeypatch):
     from graphkit.metrics import Accuracy
 
     r = RECIPES[name]
-    level = "graph" if r.dataset.startswith("ogbg") or r.dataset in cli.TU else "node"
+    level = "graph" if r.dataset.startswith(("ogbg", "peptides", "zinc")) or r.dataset in cli.TU else "node"
     if r.dataset in cli.TRAFFIC_SETS:
         level = "forecast"
-    mol = r.dataset.startswith("ogbg-mol")
+    mol = r.dataset.startswith(("ogbg-mol", "peptides"))
     hyper = r.dataset.startswith(("cocitation", "coauthorship"))
     seen = {}
 
     def fake_load(n, root, train=None):
         seen["train"] = train
         extra = {"mol": mol, "hypergraph": hyper}
+        if r.dataset == "zinc":
+            extra.update(atom_types=28, bond_types=4)
         if level == "forecast":
             extra.update(t_in=train.window_in, t_out=train.window_out, num_nodes=5)
         return Loaded(r.dataset, level, "multiclass", 4, 2, Accuracy(), extra=extra)
 
     monkeypatch.setattr(cli, "load_dataset", fake_load)
+    monkeypatch.setattr(cli, "with_encodings", lambda loaded, *a: loaded)  # no graphs in the stand-in
     pairs = list(r.settings.items()) + list(r.runs.items())
     cfg, loaded, build = build_experiment(r.model, r.dataset, pairs, None)
     model = build()
@@ -136,6 +139,21 @@ def test_forecast_training_through_the_cli_on_a_dcrnn_fixture(tmp_path, capsys):
     assert main(["train", "--model", "tgcn", "--dataset", "metr-la", "--data-root", str(tmp_path / "data"),
                  "--train.protocol", "lstm", "--out", str(tmp_path / "c")]) == 2
     assert "unknown protocol" in capsys.readouterr().err
+
+
+def test_graph_transformers_train_on_real_data_through_the_cli(tmp_path, capsys, monkeypatch):
+    """Graph-Mamba with RWSE on MUTAG folds, GPS (linear attention) on a filtered heterophily set."""
+    root = require_data("tu", "MUTAG")
+    monkeypatch.setenv("GRAPHKIT_CACHE", str(tmp_path / "cache"))
+    assert main(["train", "--model", "graph-mamba", "--dataset", "mutag", "--folds", "1", "--epochs", "2",
+                 "--model.hidden", "16", "--model.num_layers", "2", "--model.encoding", "rwse", "--model.pe_dim", "4",
+                 "--model.rwse_k", "8", "--data-root", root, "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    assert "MUTAG graph-mamba: test acc" in capsys.readouterr().out.strip().splitlines()[-1]
+    assert list((tmp_path / "cache" / "encodings").glob("mutag-*.pt"))
+    root = require_data("heterophily", "heterophilous_graphs", "chameleon_filtered")
+    assert main(["repro", "gps-chameleon-filtered", "--folds", "1", "--epochs", "2", "--model.hidden", "16",
+                 "--data-root", root, "--out", str(tmp_path / "b"), "--quiet"]) == 0
+    assert "gps" in capsys.readouterr().out.strip().splitlines()[-1]
 
 
 @pytest.mark.slow

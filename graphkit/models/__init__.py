@@ -1,6 +1,7 @@
 """graphkit.models: one dataclass config + one nn.Module per file, built only from graphkit.nn."""
 from graphkit.models.gcn import GCN, GCNConfig
 from graphkit.models.gin import GIN, GINConfig
+from graphkit.models.gps import GMN, GMNConfig, GPSConfig, GraphGPS, GraphMambaConfig
 from graphkit.models.hypergraph import HypergraphNet, HypergraphNetConfig
 from graphkit.models.link import LinkConfig, LinkModel
 from graphkit.models.mlp import MLP, MLPConfig
@@ -19,7 +20,8 @@ from graphkit.models.traffic import (
     VirtualNodeSTGNNConfig,
 )
 
-__all__ = ["GCN", "GCNConfig", "GIN", "GINConfig", "HypergraphNet", "HypergraphNetConfig", "LinkConfig", "LinkModel",
+__all__ = ["GMN", "GMNConfig", "GPSConfig", "GraphGPS", "GraphMambaConfig", "GCN", "GCNConfig", "GIN", "GINConfig",
+           "HypergraphNet", "HypergraphNetConfig", "LinkConfig", "LinkModel",
            "MLP", "MLPConfig", "MolGNN", "MolGNNConfig", "NSD", "NSDConfig", "SAGE", "SAGEConfig",
            "STGCN", "STGCNConfig", "STTN", "STTNConfig", "TGCN", "TGCNConfig", "GraphWaveNet", "GraphWaveNetConfig",
            "VirtualNodeSTGNNConfig"]

@@ -8,7 +8,10 @@ so state dicts move between the two.
 """
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
+
+from graphkit.ops import check
 
 ATOM_FEATURE_DIMS = (119, 5, 12, 12, 10, 6, 6, 2, 2)
 BOND_FEATURE_DIMS = (5, 6, 2)
@@ -24,6 +27,13 @@ def _tables(emb_dim: int, dims: tuple[int, ...]) -> nn.ModuleList:
 def _embed(tables: nn.ModuleList, x: Tensor, who: str) -> Tensor:
     if x.dim() != 2 or x.size(1) != len(tables) or x.dtype.is_floating_point:
         raise ValueError(f"{who} expects integer features [*, {len(tables)}], got {x.dtype} {list(x.shape)}")
+    if check.enabled() and x.numel():
+        sizes = torch.tensor([t.num_embeddings for t in tables], device=x.device)
+        bad = (x < 0) | (x >= sizes)
+        if bool(bad.any()):
+            col = int(bad.any(0).nonzero()[0])
+            raise ValueError(f"{who}: feature column {col} holds {int(x[:, col][bad[:, col]][0])}, outside its "
+                             f"vocabulary 0..{int(sizes[col]) - 1} (OGB's featurisation expected)")
     out = tables[0](x[:, 0])
     for i in range(1, len(tables)):
         out = out + tables[i](x[:, i])

@@ -23,7 +23,10 @@ def _norm(kind: str, channels: int) -> nn.Module:
 
 class GPSBlock(nn.Module):
     """``local``: a graphkit conv called as ``local(x, edge_index)`` or, with edge features,
-    ``local(x, edge_index, edge_attr)`` (None: no local branch); ``mixer``: a global mixer (None: none)."""
+    ``local(x, edge_index, edge_attr)``, returning ``h`` or ``(h, new edge features)`` (None: no local
+    branch); ``mixer``: a global mixer (None: none). GraphGPS's residual for the local branch is inside
+    its GatedGCN; here the block adds it for every local layer (a GatedGCN with ``residual=False``
+    reproduces GraphGPS)."""
 
     def __init__(self, channels: int, local: nn.Module | None, mixer: nn.Module | None, dropout: float = 0.0,
                  norm: str = "batch", mlp_ratio: int = 2):
@@ -39,12 +42,16 @@ class GPSBlock(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor, batch_size: int,
-                edge_attr: Tensor | None = None, order: Tensor | None = None) -> Tensor:
+                edge_attr: Tensor | None = None, order: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        """``(node features, edge features)``; edge features are the local layer's update when it returns
+        one (GatedGCN), else passed through."""
         out = 0
         if self.local is not None:
             h = self.local(x, edge_index) if edge_attr is None else self.local(x, edge_index, edge_attr)
+            if isinstance(h, tuple):
+                h, edge_attr = h
             out = out + self.norm_local(x + self.dropout(h))
         if self.mixer is not None:
             h = self.mixer(x, batch, batch_size, order)
             out = out + self.norm_global(x + self.dropout(h))
-        return self.norm_out(out + self.mlp(out))
+        return self.norm_out(out + self.mlp(out)), edge_attr

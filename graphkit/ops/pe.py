@@ -31,13 +31,20 @@ def _dense_adjacency(edge_index: Tensor, num_nodes: int) -> Tensor:
     return a
 
 
-def laplacian_pe(edge_index: Tensor, num_nodes: int, k: int) -> tuple[Tensor, Tensor, Tensor]:
-    """``(eigvecs [N, k], eigvals [k], valid [k])`` of the symmetrised graph's normalised Laplacian."""
+def laplacian_pe(edge_index: Tensor, num_nodes: int, k: int, normalization: str = "sym"
+                 ) -> tuple[Tensor, Tensor, Tensor]:
+    """``(eigvecs [N, k], eigvals [k], valid [k])`` of the symmetrised graph's Laplacian: ``"sym"``
+    ``I - D^-1/2 A D^-1/2`` or ``"none"`` ``D - A`` (GraphGPS's LapPE on Peptides); unit-norm eigenvectors."""
+    if normalization not in ("sym", "none"):
+        raise ValueError(f"normalization must be 'sym' or 'none', got {normalization!r}")
     a = _dense_adjacency(edge_index, num_nodes)
     a = torch.maximum(a, a.t())
     deg = a.sum(1)
-    inv = torch.where(deg > 0, deg.pow(-0.5), torch.zeros_like(deg))
-    lap = torch.eye(num_nodes, dtype=a.dtype, device=a.device) - inv[:, None] * a * inv[None, :]
+    if normalization == "none":
+        lap = torch.diag(deg) - a
+    else:
+        inv = torch.where(deg > 0, deg.pow(-0.5), torch.zeros_like(deg))
+        lap = torch.eye(num_nodes, dtype=a.dtype, device=a.device) - inv[:, None] * a * inv[None, :]
     vals, vecs = torch.linalg.eigh(lap)
     m = min(k, num_nodes)
     out_vecs = torch.zeros(num_nodes, k, dtype=torch.float32, device=a.device)

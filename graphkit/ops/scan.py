@@ -85,18 +85,20 @@ def _chunked(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, chunk: i
     dA = (delta.view(b, d, m, k, 1) * A.view(1, d, 1, 1, n))
     x = delta.view(b, d, m, k, 1) * B.view(b, 1, n, m, k).permute(0, 1, 3, 4, 2) * u.view(b, d, m, k, 1)
     decay = torch.exp(dA)
-    # 1) inside every chunk at once, starting from zero: k steps over [B, D, m, N]
+    # 1) inside every chunk at once, starting from zero: k steps over [B, D, m, N]. Steps are taken with
+    # unbind (its backward is one stack), not indexing (whose backward writes a full-size zero tensor per step).
     local = []
     h = torch.zeros_like(x[:, :, :, 0])
-    for t in range(k):
-        h = decay[:, :, :, t] * h + x[:, :, :, t]
+    for decay_t, x_t in zip(decay.unbind(3), x.unbind(3)):
+        h = decay_t * h + x_t
         local.append(h)
     local_h = torch.stack(local, dim=3)  # [B, D, m, k, N]
     # 2) the state entering each chunk: one carry per chunk over [B, D, N]
-    total = torch.exp(dA.sum(dim=3))  # decay across a whole chunk, [B, D, m, N]
-    carries = [torch.zeros_like(h[:, :, 0])]
+    total = torch.exp(dA.sum(dim=3)).unbind(2)  # decay across each whole chunk
+    ends = local[-1].unbind(2)  # each chunk's last local state
+    carries = [torch.zeros_like(ends[0])]
     for c in range(m - 1):
-        carries.append(total[:, :, c] * carries[-1] + local_h[:, :, c, -1])
+        carries.append(total[c] * carries[-1] + ends[c])
     carry = torch.stack(carries, dim=2)  # [B, D, m, N]
     # 3) add the decayed carry to every step: cumulative decay inside the chunk (exp of sums <= 0)
     within = torch.exp(torch.cumsum(dA, dim=3))
@@ -115,9 +117,7 @@ def selective_scan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D:
     backend is forced (``graphkit.backend.use(scan="torch")``).
     """
     if backend.scan_backend(u.device) == "mamba_ssm":
-        from mamba_ssm.ops.selective_scan_interface import selective_scan_fn
-
-        return selective_scan_fn(u, delta, A, B, C, D, z, delta_bias, delta_softplus)
+        return backend.mamba_scan_fn()(u, delta, A, B, C, D, z, delta_bias, delta_softplus)
     delta = _prepare(u, delta, A, B, C, D, z, delta_bias, delta_softplus)
     length = u.size(-1)
     if length == 0:

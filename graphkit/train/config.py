@@ -30,6 +30,15 @@ class OptimConfig:
     gamma: float = 0.5
     group: str = ""  # parameters whose name contains this get group_weight_decay (NSD: "sheaf_learner")
     group_weight_decay: float = 0.0
+    optimizer: str = "adam"  # "adam" (weight decay added to the gradient) or "adamw" (decoupled)
+    warmup_epochs: int = 0  # with cosine: linear warm-up from 0
+    cosine: bool = False  # cosine decay to 0 over the run's epochs (GraphGPS's cosine_with_warmup)
+
+    def __post_init__(self):
+        if self.optimizer not in ("adam", "adamw"):
+            raise ValueError(f"optim.optimizer must be 'adam' or 'adamw', got {self.optimizer!r}")
+        if self.cosine and self.step_size > 0:
+            raise ValueError("optim.cosine and optim.step_size are two schedules; choose one")
 
 
 @dataclass
@@ -53,7 +62,7 @@ class TrainConfig:
     negatives: int = 1  # link prediction: random negative pairs per positive training edge
     checkpoint: bool = True
     clip_grad: float = 0.0  # clip the gradient norm to this value; 0 = off (Graph WaveNet / DCRNN use 5)
-    loss: str = "auto"  # forecasting: "masked-mae" (auto) or "sse" (T-GCN: 0.5 * sum of squares, scaled values)
+    loss: str = "auto"  # forecasting: "masked-mae" (auto) | "sse" (T-GCN); graph regression: "auto" (MSE) | "l1"
     # forecasting data (traffic sets): window lengths, split protocol, covariates
     window_in: int = 12
     window_out: int = 12

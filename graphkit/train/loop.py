@@ -23,8 +23,9 @@ CHECKPOINT = "checkpoint.pt"
 RESULT = "results.json"
 
 
-def make_optimizer(model: torch.nn.Module, cfg: OptimConfig):
-    """Adam + step schedule. Weight decay goes to every parameter, or only to those named
+def make_optimizer(model: torch.nn.Module, cfg: OptimConfig, epochs: int = 0):
+    """Adam / AdamW + step schedule, or linear warm-up then cosine decay over ``epochs`` (stepped per
+    epoch). Weight decay goes to every parameter, or only to those named
     ``cfg.decay_only*``; parameters whose name contains ``cfg.group`` get ``cfg.group_weight_decay``
     instead (NSD's separate decay for its sheaf learners)."""
     named = list(model.named_parameters())
@@ -44,7 +45,18 @@ def make_optimizer(model: torch.nn.Module, cfg: OptimConfig):
         groups += [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}]
     else:
         groups.append({"params": [p for _, p in named], "weight_decay": cfg.weight_decay})
-    opt = torch.optim.Adam(groups, lr=cfg.lr)
+    opt = (torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam)(groups, lr=cfg.lr)
+    if cfg.cosine:
+        import math
+
+        warm, total = cfg.warmup_epochs, max(epochs, 1)
+
+        def scale(epoch: int) -> float:  # epoch = number of scheduler steps taken so far
+            if epoch < warm:
+                return (epoch + 1) / (warm + 1)
+            progress = (epoch - warm) / max(1, total - warm)
+            return max(0.0, 0.5 * (1.0 + math.cos(math.pi * progress)))
+        return opt, torch.optim.lr_scheduler.LambdaLR(opt, scale)
     sched = torch.optim.lr_scheduler.StepLR(opt, cfg.step_size, cfg.gamma) if cfg.step_size > 0 else None
     return opt, sched
 
@@ -100,7 +112,7 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
         return io.load_json(run_dir / RESULT)
     io.seed_everything(seed)
     model = build_model().to(device)
-    optimizer, scheduler = make_optimizer(model, optim_cfg)
+    optimizer, scheduler = make_optimizer(model, optim_cfg, cfg.epochs)
     generator = torch.Generator().manual_seed(seed)
     history: list[dict[str, Any]] = []
     start, elapsed, stopped = 1, 0.0, False

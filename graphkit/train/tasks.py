@@ -29,12 +29,17 @@ def _bar(iterable, total: int, desc: str, enabled: bool):
     return io.progress(iterable, 2, desc, total) if enabled else iterable
 
 
-def loss_fn(task: str) -> Callable[[Tensor, Tensor], Tensor]:
-    """Training loss for ``multiclass`` (cross entropy), ``binary`` (BCE) or ``regression`` (MSE).
+def loss_fn(task: str, kind: str = "auto") -> Callable[[Tensor, Tensor], Tensor]:
+    """Training loss for ``multiclass`` (cross entropy), ``binary`` (BCE) or ``regression`` (MSE, or L1 with
+    ``kind="l1"``: ZINC's and Peptides-struct's).
 
     Binary and regression targets may hold NaN for unlabelled entries (OGB's
     multi-task sets); those entries are left out, as OGB's scripts do.
     """
+    if kind not in ("auto", "l1"):
+        raise ValueError(f"train.loss for {task} tasks must be 'auto' or 'l1', got {kind!r}")
+    if kind == "l1" and task != "regression":
+        raise ValueError(f"train.loss='l1' is a regression loss; this task is {task}")
     if task == "multiclass":
         return lambda out, y: F.cross_entropy(out, y.reshape(-1).long())
 
@@ -43,6 +48,8 @@ def loss_fn(task: str) -> Callable[[Tensor, Tensor], Tensor]:
         labelled = y == y
         if task == "binary":
             return F.binary_cross_entropy_with_logits(out[labelled], y[labelled])
+        if kind == "l1":
+            return F.l1_loss(out[labelled], y[labelled])
         return F.mse_loss(out[labelled], y[labelled])
 
     if task not in ("binary", "regression"):
@@ -151,7 +158,7 @@ class GraphTask:
         self.device = device
         self.metric = loaded.metric
         self.task = loaded.task
-        self.loss = loss_fn(loaded.task)
+        self.loss = loss_fn(loaded.task, cfg.loss)
         self._eval_loaders: dict[str, Any] = {}
 
     def _loader(self, idx: Tensor, generator: torch.Generator | None, batch_size: int, iters: int = 0):
@@ -178,6 +185,8 @@ class GraphTask:
             loss = self.loss(model(batch), self._targets(batch))
             optimizer.zero_grad()
             loss.backward()
+            if self.cfg.clip_grad > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), self.cfg.clip_grad)
             optimizer.step()
             total += loss.item() * batch.num_graphs
             count += batch.num_graphs

@@ -157,11 +157,11 @@ def test_gps_block_shapes_and_no_leak(with_local, with_mixer):
     sizes = [4, 6]
     batch, ei = _batch(sizes), _ring(sizes)
     x = torch.randn(10, C)
-    out = block(x, ei, batch, 2)
-    assert out.shape == (10, C)
+    out, e = block(x, ei, batch, 2)
+    assert out.shape == (10, C) and e is None
     y = x.clone()
     y[:4] += 1
-    assert torch.allclose(block(y, ei, batch, 2)[4:], out[4:], atol=1e-5)
+    assert torch.allclose(block(y, ei, batch, 2)[0][4:], out[4:], atol=1e-5)
     with pytest.raises(ValueError, match="needs a local layer"):
         GPSBlock(C, None, None)
 

@@ -228,3 +228,20 @@ def test_training_batches_equal_pyg_shuffle_except_a_lone_last_graph(n):
         theirs[-2] += theirs.pop()
     assert ours == theirs
     assert len(_ShuffledBatches(n, 32, torch.Generator())) == len(ours)
+
+
+def test_cosine_schedule_with_warmup_and_adamw():
+    model = torch.nn.Linear(2, 2)
+    opt, sched = make_optimizer(model, OptimConfig(lr=1.0, optimizer="adamw", cosine=True, warmup_epochs=2), epochs=6)
+    assert isinstance(opt, torch.optim.AdamW)
+    lrs = []
+    for _ in range(6):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[0] == pytest.approx(1 / 3) and lrs[1] == pytest.approx(2 / 3) and lrs[2] == pytest.approx(1.0)
+    assert lrs[3] > lrs[4] > lrs[5] > 0  # cosine decay after the warm-up
+    with pytest.raises(ValueError, match="two schedules"):
+        OptimConfig(cosine=True, step_size=5)
+    with pytest.raises(ValueError, match="adamw"):
+        OptimConfig(optimizer="sgd")

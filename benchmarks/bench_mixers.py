@@ -1,0 +1,143 @@
+"""Global mixers on one graph of growing size: time and peak memory of one forward + backward.
+
+Mixers (64 channels, 4 heads): full attention (``AttentionMixer``, quadratic), linear attention
+(``elu + 1`` and Performer features), bidirectional Mamba (``MambaMixer``, d_state 16, graphkit's chunked
+scan) on a single graph of ``N`` nodes, ``N`` from 10^3 to 10^5 (3 x 10^5 for the linear mixers while memory
+allows). Each (mixer, N) runs in its own process: the peak resident memory above the process's memory
+just before the step is the step's memory. Full attention is skipped where its score matrices alone would
+exceed ``--attn-limit-gib``.
+
+Writes benchmarks/results/mixers_cpu.json, docs/mixers_scaling.png and the "mixers" table in
+docs/benchmarks.md.
+
+    python benchmarks/bench_mixers.py [--threads 2]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from benchmarks.bench_conv import write_docs  # noqa: E402
+
+SIZES = (1_000, 3_000, 10_000, 30_000, 100_000, 300_000)
+MIXERS = ("attention", "linear", "performer", "mamba")
+
+
+def build(name: str, channels: int = 64):
+    from graphkit.nn import AttentionMixer, LinearAttentionMixer, MambaMixer
+
+    if name == "attention":
+        return AttentionMixer(channels, 4)
+    if name == "linear":
+        return LinearAttentionMixer(channels, 4)
+    if name == "performer":
+        return LinearAttentionMixer(channels, 4, kernel="performer", features=64)
+    return MambaMixer(channels, d_state=16)
+
+
+def run_one(spec: dict) -> dict:
+    torch.set_num_threads(spec["threads"])
+    torch.manual_seed(0)
+    n = spec["n"]
+    mixer = build(spec["mixer"])
+    x = torch.randn(n, 64, requires_grad=True)
+    batch = torch.zeros(n, dtype=torch.long)
+    order = torch.randperm(n) if spec["mixer"] == "mamba" else None
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    times = []
+    for _ in range(spec["repeats"]):
+        t = time.perf_counter()
+        mixer(x, batch, 1, order).square().mean().backward()
+        times.append(time.perf_counter() - t)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"mixer": spec["mixer"], "n": n, "seconds": statistics.median(times),
+            "peak_mib": (peak - base) / 1024}
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--one", help=argparse.SUPPRESS)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--attn-limit-gib", type=float, default=6.0)
+    p.add_argument("--max-n", type=int, default=SIZES[-1])
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mixers_cpu.json"))
+    p.add_argument("--no-docs", action="store_true")
+    args = p.parse_args(argv)
+    if args.one:
+        print(json.dumps(run_one(json.loads(args.one))))
+        return {}
+    rows = []
+    for mixer in MIXERS:
+        for n in (s for s in SIZES if s <= args.max_n):
+            if mixer == "attention" and 4 * n * n * 4 * 3 / 2**30 > args.attn_limit_gib:
+                rows.append({"mixer": mixer, "n": n, "skipped": f"score matrices over {args.attn_limit_gib} GiB"})
+                continue
+            if mixer == "mamba" and n > 100_000:
+                rows.append({"mixer": mixer, "n": n, "skipped": "scan states over the memory budget"})
+                continue
+            spec = {"mixer": mixer, "n": n, "threads": args.threads, "repeats": args.repeats}
+            proc = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)], capture_output=True,
+                                  text=True)
+            if proc.returncode != 0:
+                rows.append({"mixer": mixer, "n": n, "error": (proc.stderr.strip().splitlines() or ["killed"])[-1]})
+            else:
+                rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            print(rows[-1], flush=True)
+    result = {"threads": args.threads, "torch": torch.__version__, "rows": rows}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    if not args.no_docs:
+        plot(rows, ROOT / "docs" / "mixers_scaling.png")
+        sizes = sorted({r["n"] for r in rows})
+        lines = [f"One forward + backward of each global mixer on a single graph of N nodes (64 channels, 4 heads, "
+                 f"{args.threads} CPU threads, median of {args.repeats}); memory = peak RSS above the process before "
+                 "the step. `python benchmarks/bench_mixers.py`. Plot: `docs/mixers_scaling.png`.", "",
+                 "| mixer | " + " | ".join(f"N={n:,}" for n in sizes) + " |", "|---" * (len(sizes) + 1) + "|"]
+        for mixer in MIXERS:
+            cells = []
+            for n in sizes:
+                r = next((r for r in rows if r["mixer"] == mixer and r["n"] == n), None)
+                if r is None or "skipped" in r or "error" in r:
+                    cells.append("-" if r is None or "skipped" in r else "failed")
+                else:
+                    cells.append(f"{r['seconds']:.2f} s / {r['peak_mib']:,.0f} MiB")
+            lines.append(f"| {mixer} | " + " | ".join(cells) + " |")
+        lines += ["", "`-`: not run (full attention's score matrices, or the scan's states, past the memory budget)."]
+        write_docs("mixers", "\n".join(lines))
+    return result
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    for mixer in MIXERS:
+        pts = [r for r in rows if r["mixer"] == mixer and "seconds" in r]
+        if pts:
+            a.loglog([r["n"] for r in pts], [r["seconds"] for r in pts], "o-", label=mixer)
+            b.loglog([r["n"] for r in pts], [max(r["peak_mib"], 1) for r in pts], "o-", label=mixer)
+    a.set(xlabel="nodes in the graph", ylabel="seconds (forward + backward)", title="time")
+    b.set(xlabel="nodes in the graph", ylabel="peak MiB above baseline", title="memory")
+    a.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+"""GraphGPS, Graph-Mamba and GMN: shapes and gradients, graphs in a batch do not affect each other,
+equivariance (attention: any relabelling; Mamba: relabelling with the ordering recomputed), GatedGCN and
+hop tokens against dense references, and the graph-set loaders / encodings on exact-format fixtures."""
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import torch
+from torch_geometric.data import Batch, Data
+
+from graphkit.data import DatasetNotFoundError
+from graphkit.data.graph_sets import load_peptides, load_zinc, with_encodings
+from graphkit.data.root import UntrustedPickleError
+from graphkit.metrics import AveragePrecision, MeanAbsoluteError
+from graphkit.models import GMN, GMNConfig, GPSConfig, GraphGPS, GraphMambaConfig
+from graphkit.models.gps import hop_tokens
+from graphkit.nn import GatedGCNConv
+from graphkit.ops import Adjacency, laplacian_pe, random_walk_se
+
+
+def _mol(n, seed, tasks=1):
+    g = torch.Generator().manual_seed(seed)
+    src = torch.arange(n - 1)
+    ei = torch.stack([src, src + 1])
+    extra = torch.randint(0, n, (2, 2), generator=g)
+    extra = extra[:, extra[0] != extra[1]]
+    ei = torch.cat([ei, extra], 1)
+    ei = torch.cat([ei, ei.flip(0)], 1)
+    d = Data(x=torch.randint(0, 2, (n, 9), generator=g), edge_index=ei,
+             edge_attr=torch.randint(0, 2, (ei.size(1), 3), generator=g), y=torch.rand(1, tasks, generator=g))
+    v, lam, ok = laplacian_pe(ei, n, 4)
+    d.rwse, d.lap_vecs, d.lap_vals, d.lap_valid = random_walk_se(ei, n, 8), v, lam.expand(n, -1), ok.expand(n, -1)
+    return d
+
+
+SMALL = dict(hidden=16, num_layers=2, heads=2, pe_dim=4, rwse_k=8, lap_k=4, d_state=4, mol=True)
+MODELS = {
+    "gps": lambda: GraphGPS(GPSConfig(**SMALL, encoding="lap+rwse")),
+    "gps-linear": lambda: GraphGPS(GPSConfig(**SMALL, mixer="linear", encoding="rwse")),
+    "gps-mpnn-only": lambda: GraphGPS(GPSConfig(**SMALL, mixer="none", local="gine")),
+    "graph-mamba": lambda: GraphGPS(GraphMambaConfig(**SMALL, encoding="rwse")),
+    "gmn": lambda: GMN(GMNConfig(hidden=16, num_layers=2, hops=3, d_state=4, mol=True)),
+}
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_graph_models_shapes_grads_and_no_cross_talk(name):
+    torch.manual_seed(0)
+    model = MODELS[name]()
+    graphs = [_mol(n, s) for s, n in enumerate((6, 9, 4))]
+    batch = Batch.from_data_list(graphs)
+    model.train()
+    out = model(batch)
+    assert out.shape == (3, 1)
+    out.sum().backward()
+    for pname, p in model.named_parameters():
+        if p.grad is None:  # only the last GatedGCN's edge-feature norm may reach no output
+            assert "bn_e" in pname, pname
+        else:
+            assert torch.isfinite(p.grad).all(), pname
+    model.eval()
+    ref = model(batch)
+    changed = graphs[:]
+    changed[1] = _mol(9, 99)
+    again = model(Batch.from_data_list(changed))
+    assert torch.allclose(again[[0, 2]], ref[[0, 2]], atol=1e-5)
+    alone = model(Batch.from_data_list([graphs[2]]))
+    assert torch.allclose(alone, ref[2:3], atol=1e-5)
+
+
+def _relabel(d: Data, perm: torch.Tensor) -> Data:
+    inv = torch.empty_like(perm)
+    inv[perm] = torch.arange(perm.numel())
+    out = Data(x=d.x[perm], edge_index=inv[d.edge_index], edge_attr=d.edge_attr, y=d.y)
+    for k in ("rwse", "lap_vecs", "lap_vals", "lap_valid"):
+        out[k] = d[k][perm]
+    return out
+
+
+def test_gps_attention_is_invariant_to_node_relabelling():
+    torch.manual_seed(1)
+    model = MODELS["gps"]().eval()
+    d = _mol(8, 3)
+    perm = torch.randperm(8)
+    a = model(Batch.from_data_list([d]))
+    b = model(Batch.from_data_list([_relabel(d, perm)]))
+    assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_graph_mamba_is_invariant_when_degrees_are_distinct():
+    """Degree order with no ties is a function of the graph: relabelling changes nothing (eval mode)."""
+    torch.manual_seed(2)
+    model = MODELS["graph-mamba"]().eval()
+    n = 5
+    ei = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])
+    ei = torch.cat([ei, ei.flip(0)], 1)
+    loops = torch.cat([torch.full((5 * i,), i) for i in range(n)])  # repeated self loops separate degrees
+    ei = torch.cat([ei, torch.stack([loops, loops])], 1)
+    deg = torch.bincount(ei[1], minlength=n)
+    assert deg.unique().numel() == n
+    d = Data(x=torch.randint(0, 2, (n, 9)), edge_index=ei, edge_attr=torch.randint(0, 2, (ei.size(1), 3)),
+             y=torch.zeros(1, 1))
+    d.rwse = random_walk_se(ei, n, 8)
+    perm = torch.tensor([3, 0, 4, 1, 2])
+    a = model(Batch.from_data_list([d]))
+    rel = Data(x=d.x[perm], edge_index=torch.argsort(perm)[ei], edge_attr=d.edge_attr, y=d.y, rwse=d.rwse[perm])
+    assert torch.allclose(a, model(Batch.from_data_list([rel])), atol=1e-5)
+
+
+def test_node_level_models():
+    x = torch.randn(30, 5)
+    ei = torch.randint(0, 30, (2, 90))
+    adj = Adjacency.from_edge_index(ei, num_nodes=30)
+    for model in (GraphGPS(GPSConfig(in_channels=5, out_channels=3, level="node", local="gcn", mixer="linear",
+                                     hidden=16, heads=2, num_layers=2, norm="layer", head_layers=1)),
+                  GraphGPS(GraphMambaConfig(in_channels=5, out_channels=3, level="node", local="gcn", hidden=16,
+                                            heads=2, num_layers=2, d_state=4)),
+                  GMN(GMNConfig(in_channels=5, out_channels=3, level="node", hidden=16, num_layers=1, hops=2))):
+        out = model(x, adj)
+        assert out.shape == (30, 3)
+        out.sum().backward()
+
+
+def test_gated_gcn_dense_reference():
+    torch.manual_seed(3)
+    conv = GatedGCNConv(4, batch_norm=False, residual=True)
+    x = torch.randn(5, 4)
+    ei = torch.tensor([[0, 1, 2, 3, 1], [1, 2, 0, 1, 0]])
+    e = torch.randn(5, 4)
+    h, e_out = conv(x, ei, e)
+    for i in range(5):
+        incoming = (ei[1] == i).nonzero().view(-1)
+        acc_num, acc_den = torch.zeros(4), torch.zeros(4)
+        for k in incoming.tolist():
+            j = int(ei[0, k])
+            eh = conv.D(x[i]) + conv.E(x[j]) + conv.C(e[k])
+            s = torch.sigmoid(eh)
+            acc_num += s * conv.B(x[j])
+            acc_den += s
+            assert torch.allclose(e_out[k], torch.relu(eh) + e[k], atol=1e-5)
+        want = torch.relu(conv.A(x[i]) + acc_num / (acc_den + 1e-6)) + x[i]
+        assert torch.allclose(h[i], want, atol=1e-5)
+    with pytest.raises(ValueError, match="edge features"):
+        conv(x, ei, e[:3])
+
+
+def test_hop_tokens_dense_reference():
+    x = torch.randn(6, 3)
+    ei = torch.tensor([[0, 1, 2, 3, 4, 1], [1, 2, 3, 4, 0, 0]])
+    tok = hop_tokens(x, ei, 6, 2)
+    a = torch.zeros(6, 6)
+    a[ei[1], ei[0]] = 1
+    deg = a.sum(1, keepdim=True)
+    p = torch.where(deg > 0, a / deg.clamp_min(1), torch.zeros_like(a))
+    h1 = torch.where(deg > 0, p @ x, x)
+    h2 = torch.where(deg > 0, p @ h1, h1)
+    assert torch.allclose(tok[:, -1], x) and torch.allclose(tok[:, 1], h1, atol=1e-6)
+    assert torch.allclose(tok[:, 0], h2, atol=1e-6)
+    assert torch.allclose(tok[5], x[5].expand(3, -1))  # node 5 has no in-edges
+    sampled = hop_tokens(x, ei, 6, 2, walks=3, generator=torch.Generator().manual_seed(0))
+    assert sampled.shape == (6, 3, 3) and torch.allclose(sampled[:, -1], x)
+    # a walk from node 2 must go to 1 (its only in-neighbour), then to 0
+    assert torch.allclose(sampled[2, 1], x[1]) and torch.allclose(sampled[2, 0], x[0])
+
+
+# ----------------------------------------------------------------------------- data and metrics
+def _write_peptides(raw, tasks, sizes=(5, 2, 3)):
+    raw.mkdir(parents=True)
+    for split, n in zip(("train", "val", "test"), sizes):
+        items = []
+        for i in range(n):
+            d = _mol(4 + i % 3, i)
+            y = torch.randint(0, 2, (1, tasks)).float() if tasks == 10 else torch.randn(1, tasks)
+            items.append((d.x, d.edge_attr, d.edge_index, y))
+        torch.save(items, raw / f"{split}.pt")
+
+
+@pytest.mark.parametrize("name,tasks,metric", [("peptides-func", 10, "ap"), ("peptides-struct", 11, "mae")])
+def test_peptides_fixture(tmp_path, name, tasks, metric):
+    _write_peptides(tmp_path / "lrgb" / name / "raw", tasks)
+    loaded = load_peptides(name, tmp_path, download=False)
+    assert len(loaded.dataset) == 10 and [len(v) for v in loaded.split.values()] == [5, 2, 3]
+    assert loaded.metric.name == metric and loaded.num_outputs == tasks
+    assert loaded.dataset[loaded.split["valid"]][0].y.shape == (1, tasks)
+    enc = with_encodings(loaded, rwse_k=4, lap_k=3)
+    g = enc.dataset[0]
+    assert g.rwse.shape == (g.num_nodes, 4) and g.lap_vecs.shape == (g.num_nodes, 3)
+    again = with_encodings(loaded, rwse_k=4, lap_k=3)  # read back from the cache
+    assert torch.equal(again.dataset[3].rwse, enc.dataset[3].rwse)
+
+
+def test_peptides_bad_files(tmp_path):
+    with pytest.raises(DatasetNotFoundError, match="train.pt"):
+        load_peptides("peptides-func", tmp_path, download=False)
+    raw = tmp_path / "lrgb" / "peptides-func" / "raw"
+    _write_peptides(raw, 10)
+    torch.save([(torch.zeros(3, 9), torch.zeros(1, 3), torch.tensor([[0], [7]]), torch.zeros(1, 10))], raw / "val.pt")
+    with pytest.raises(ValueError, match="edge to node 7"):
+        load_peptides("peptides-func", tmp_path, download=False)
+    torch.save([], raw / "val.pt")
+    data = (raw / "test.pt").read_bytes()
+    (raw / "test.pt").write_bytes(data[:100])
+    with pytest.raises(ValueError, match="not a readable tensor file"):
+        load_peptides("peptides-func", tmp_path, download=False)
+
+
+def test_zinc_fixture_and_refused_pickle(tmp_path):
+    raw = tmp_path / "zinc" / "raw"
+    raw.mkdir(parents=True)
+    for split, n in (("train", 4), ("val", 2), ("test", 3)):
+        mols = []
+        for i in range(n + 1):
+            adj = torch.zeros(3, 3, dtype=torch.long)
+            adj[0, 1] = adj[1, 0] = 1 + i % 3
+            mols.append({"atom_type": torch.tensor([i % 5, 1, 2]), "bond_type": adj,
+                         "logP_SA_cycle_normalized": torch.tensor([0.5 * i])})
+        with open(raw / f"{split}.pickle", "wb") as f:
+            pickle.dump(mols, f)
+        (raw / f"{split}.index").write_text(",".join(str(i) for i in range(n)))
+    loaded = load_zinc(tmp_path, download=False)
+    assert [len(v) for v in loaded.split.values()] == [4, 2, 3]
+    g = loaded.dataset[1]
+    assert g.x.view(-1).tolist() == [1, 1, 2] and g.edge_attr.tolist() == [2, 2] and g.y.item() == 0.5
+    with open(raw / "val.pickle", "wb") as f:
+        pickle.dump([{"atom_type": print}], f)
+    with pytest.raises(UntrustedPickleError, match="print"):
+        load_zinc(tmp_path, download=False)
+
+
+def test_ap_and_mae_metrics():
+    from sklearn.metrics import average_precision_score
+
+    y = torch.tensor([[1, 0], [0, float("nan")], [1, 1], [0, 0]])
+    p = torch.tensor([[0.9, 0.2], [0.3, 0.5], [0.4, 0.8], [0.1, 0.7]])
+    want = (average_precision_score([1, 0, 1, 0], [0.9, 0.3, 0.4, 0.1])
+            + average_precision_score([0, 1, 0], [0.2, 0.8, 0.7])) / 2
+    assert AveragePrecision()(y, p) == pytest.approx(want)
+    assert MeanAbsoluteError()(torch.tensor([[1.0], [2.0]]), torch.tensor([[1.5], [1.0]])) == pytest.approx(0.75)
+    assert not MeanAbsoluteError().higher_is_better
