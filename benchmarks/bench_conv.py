@@ -243,6 +243,17 @@ def table(results: list[dict], bw: float) -> str:
     return "\n".join(lines)
 
 
+def isolated_run(script: str, spec: dict) -> dict:
+    """Run ``script --one <spec as JSON>`` in a fresh process (own peak-memory counter) and return the JSON
+    it prints last, or ``{**spec, "error": <last stderr line>}``."""
+    import subprocess
+
+    proc = subprocess.run([sys.executable, script, "--one", json.dumps(spec)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {**spec, "error": (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def write_docs(section: str, body: str) -> None:
     path = ROOT / "docs" / "benchmarks.md"
     text = path.read_text() if path.exists() else "# Benchmarks\n"

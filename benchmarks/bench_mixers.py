@@ -18,7 +18,6 @@ import argparse
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.bench_conv import write_docs  # noqa: E402
+from benchmarks.bench_conv import isolated_run, write_docs  # noqa: E402
 
 SIZES = (1_000, 3_000, 10_000, 30_000, 100_000, 300_000)
 MIXERS = ("attention", "linear", "performer", "mamba")
@@ -86,13 +85,8 @@ def main(argv=None) -> dict:
             if mixer == "mamba" and n > 100_000:
                 rows.append({"mixer": mixer, "n": n, "skipped": "scan states over the memory budget"})
                 continue
-            spec = {"mixer": mixer, "n": n, "threads": args.threads, "repeats": args.repeats}
-            proc = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)], capture_output=True,
-                                  text=True)
-            if proc.returncode != 0:
-                rows.append({"mixer": mixer, "n": n, "error": (proc.stderr.strip().splitlines() or ["killed"])[-1]})
-            else:
-                rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            rows.append(isolated_run(__file__, {"mixer": mixer, "n": n, "threads": args.threads,
+                                                "repeats": args.repeats}))
             print(rows[-1], flush=True)
     result = {"threads": args.threads, "torch": torch.__version__, "rows": rows}
     out = Path(args.out)

@@ -20,7 +20,6 @@ import argparse
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.bench_conv import write_docs  # noqa: E402
+from benchmarks.bench_conv import isolated_run, write_docs  # noqa: E402
 from graphkit.data.traffic import TrafficSeries, calendar, gaussian_kernel_adjacency, prepare  # noqa: E402
 
 SHAPES = {"METR-LA": (207, 34272), "PEMS-BAY": (325, 52116)}
@@ -149,13 +148,8 @@ def main(argv=None) -> dict:
     rows = []
     for shape in SHAPES:
         for model in args.models.split(","):
-            spec = {"shape": shape, "model": model, "steps": args.steps, "threads": args.threads}
-            proc = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)], capture_output=True,
-                                  text=True)
-            if proc.returncode != 0:
-                rows.append({**spec, "error": proc.stderr.strip().splitlines()[-1]})
-            else:
-                rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            rows.append(isolated_run(__file__, {"shape": shape, "model": model, "steps": args.steps,
+                                                "threads": args.threads}))
             print(rows[-1], flush=True)
     block = block_compare(args.threads)
     result = {"threads": args.threads, "torch": torch.__version__, "scale": rows, "stconv_block_seconds": block}
