@@ -9,10 +9,12 @@ trainer's ForecastTask, and what the model learned:
 
     python examples/traffic_forecast.py                  # 20 epochs
     python examples/traffic_forecast.py --smoke          # 1 epoch of a narrow model
+    python examples/traffic_forecast.py --from-run runs/vn-stgnn-los-loop   # pictures of a finished repro
 
 The command-line equivalent of the training run is `graphkit repro vn-stgnn-los-loop`.
 """
 import argparse
+import json
 from pathlib import Path
 
 import matplotlib
@@ -33,6 +35,8 @@ p.add_argument("--out", default="runs/example-traffic")
 p.add_argument("--epochs", type=int, default=20)
 p.add_argument("--virtual-nodes", type=int, default=8)
 p.add_argument("--smoke", action="store_true", help="1 epoch of a narrow model")
+p.add_argument("--from-run", help="skip training: load the model of a finished `graphkit repro vn-stgnn-los-loop` "
+                                  "run directory (its selected epoch is not kept; the last checkpoint is used)")
 args = p.parse_args()
 out = Path(args.out)
 
@@ -47,11 +51,17 @@ model_cfg = VirtualNodeSTGNNConfig(in_channels=loaded.num_features, num_nodes=lo
                                    virtual_nodes=args.virtual_nodes, **width)
 model = GraphWaveNet(model_cfg)
 train = TrainConfig(epochs=1 if args.smoke else args.epochs, batch_size=64, clip_grad=5.0, protocol="dcrnn")
-cfg = ExperimentConfig(model="vn-stgnn", dataset="los-loop", optim=OptimConfig(lr=1e-3, weight_decay=1e-4),
-                       train=train)
-report = run_experiment(cfg, loaded, lambda: model, out, resume=True, progress=False,
-                        title="Los-loop vn-stgnn (example)")
-sel = report["runs"][0]["selected"]
+if args.from_run:
+    run = Path(args.from_run)
+    model.load_state_dict(torch.load(run / "run-seed00" / "checkpoint.pt", weights_only=False)["model"])
+    sel = json.loads((run / "run-seed00" / "results.json").read_text())["selected"]
+    out.mkdir(parents=True, exist_ok=True)
+else:
+    cfg = ExperimentConfig(model="vn-stgnn", dataset="los-loop", optim=OptimConfig(lr=1e-3, weight_decay=1e-4),
+                           train=train)
+    report = run_experiment(cfg, loaded, lambda: model, out, resume=True, progress=False,
+                            title="Los-loop vn-stgnn (example)")
+    sel = report["runs"][0]["selected"]
 print("test MAE per horizon (mph):", " ".join(f"{v:.2f}" for v in sel["test_mae_per_horizon"]))
 
 # 3. Predicted vs actual speed over the first test day, 3 steps (15 min) ahead (the model after its last epoch).

@@ -54,6 +54,7 @@ FAMILIES = {
     "scatter": ("torch", "torch_scatter"),
     "spmm": ("torch", "torch_sparse"),
     "scan": ("torch", "mamba_ssm"),
+    "sample": ("torch", "torch_sparse"),
 }
 
 _probed: dict[str, ModuleType | BaseException] = {}
@@ -194,6 +195,22 @@ def scan_backend(device: torch.device) -> str:
                              f"{device}. Use scan='torch'")
         return forced
     return "mamba_ssm" if device.type == "cuda" and available("mamba_ssm") else "torch"
+
+
+def sample_backend(device: torch.device) -> str:
+    """Implementation of neighbour sampling: graphkit's pure-torch sampler unless torch-sparse's kernel is
+    forced (``use(sample="torch_sparse")``).
+
+    torch-sparse 0.6.18's sampling without replacement is not uniform: its Robert Floyd loop draws
+    ``rand() % j`` where the algorithm needs ``0..j`` inclusive, so the last neighbours of a list are
+    under-sampled (rusty1s/pytorch_sparse#385, open; tests/ops/test_sample.py measures it: chi-square
+    p < 1e-50 against uniform 2-of-6 subsets). A faster sampler that draws from the wrong distribution
+    is not a default.
+    """
+    forced = _forced.get().get("sample") or _env_choice("sample")
+    if forced:
+        return forced
+    return "torch"
 
 
 def mamba_scan_fn():
