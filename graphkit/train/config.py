@@ -61,6 +61,9 @@ class TrainConfig:
     normalize_features: bool = False  # node tasks: rows of x sum to 1 (Kipf & Welling's preprocessing)
     negatives: int = 1  # link prediction: random negative pairs per positive training edge
     checkpoint: bool = True
+    amp: str = "none"  # mixed precision: "none" | "bf16" (CPU or CUDA) | "fp16" (CUDA, with loss scaling)
+    compile: bool = False  # run the model through torch.compile
+    fanouts: str = ""  # node tasks: neighbour-sampled mini-batches, e.g. "15,10,5" (-1 = all); "" = full batch
     clip_grad: float = 0.0  # clip the gradient norm to this value; 0 = off (Graph WaveNet / DCRNN use 5)
     loss: str = "auto"  # forecasting: "masked-mae" (auto) | "sse" (T-GCN); graph regression: "auto" (MSE) | "l1"
     # forecasting data (traffic sets): window lengths, split protocol, covariates

@@ -9,6 +9,7 @@ back and an interrupted one continues from its checkpoint.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 import sys
@@ -20,7 +21,7 @@ import torch
 
 from graphkit.data.bundle import Loaded
 from graphkit.train import io
-from graphkit.train.config import ExperimentConfig
+from graphkit.train.config import ExperimentConfig, OptimConfig, TrainConfig
 from graphkit.train.loop import fit
 from graphkit.train.tasks import ForecastTask, GraphTask, LinkTask, NodeTask
 
@@ -125,6 +126,9 @@ def _check_out(out: Path, cfg: ExperimentConfig, resume: bool) -> None:
                               "or choose another --out")
     old = io.load_json(saved)
     new = cfg.to_dict()
+    # Settings added to graphkit after the run started take their defaults, which keep the old behaviour.
+    for section, cls in (("optim", OptimConfig), ("train", TrainConfig)):
+        old[section] = {**dataclasses.asdict(cls()), **old.get(section, {})}
     for key in ("seeds", "folds"):  # adding seeds to a finished experiment is fine
         old.pop(key, None)
         new.pop(key, None)

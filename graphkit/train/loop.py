@@ -129,6 +129,8 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
         start = history[-1]["epoch"] + 1 if history else 1
         log(f"resuming {run_dir.name} after epoch {start - 1}")
 
+    # torch.compile wraps the same parameters: checkpoints keep saving the plain module's state
+    runner = torch.compile(model) if cfg.compile else model
     epochs = range(start, cfg.epochs + 1)
     if progress:
         epochs = io.progress(epochs, 1, run_dir.name, total=cfg.epochs, initial=start - 1)
@@ -136,9 +138,9 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
         if stopped:
             break
         t0 = time.perf_counter()
-        loss = task.train_epoch(model, optimizer, generator, progress)
+        loss = task.train_epoch(runner, optimizer, generator, progress)
         t_train = time.perf_counter() - t0
-        scores = task.evaluate(model, progress)
+        scores = task.evaluate(runner, progress)
         if "valid_loss" in scores and cfg.loss_window > 0:  # Kipf & Welling's rule reads loss + L2 term
             scores["valid_loss"] += l2_penalty(model, optim_cfg)
         if scheduler is not None:

@@ -25,6 +25,46 @@ from graphkit.train import io
 from graphkit.train.config import TrainConfig
 
 
+class Precision:
+    """Mixed precision for a task's forward passes: ``with precision.autocast(): ...`` and
+    ``precision.step(loss, model, optimizer, clip)`` (backward, loss scaling for fp16 on CUDA, clipping, step).
+
+    ``amp``: ``"none"``, ``"bf16"`` (CPU or CUDA autocast, no scaling needed) or ``"fp16"`` (CUDA only, with
+    a gradient scaler).
+    """
+
+    def __init__(self, amp: str, device: torch.device):
+        if amp not in ("none", "bf16", "fp16"):
+            raise ValueError(f"train.amp must be 'none', 'bf16' or 'fp16', got {amp!r}")
+        if amp == "fp16" and device.type != "cuda":
+            raise ValueError("train.amp='fp16' needs CUDA (loss scaling for half precision); use 'bf16' on CPU")
+        self.amp, self.device = amp, device
+        self.scaler = torch.amp.GradScaler("cuda") if amp == "fp16" else None
+
+    def autocast(self):
+        import contextlib
+
+        if self.amp == "none":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if self.amp == "bf16" else torch.float16
+        return torch.autocast(self.device.type, dtype=dtype)
+
+    def step(self, loss: Tensor, model, optimizer, clip: float = 0.0) -> None:
+        optimizer.zero_grad()
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            if clip > 0:
+                self.scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            self.scaler.step(optimizer)
+            self.scaler.update()
+            return
+        loss.backward()
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+
+
 def _bar(iterable, total: int, desc: str, enabled: bool):
     return io.progress(iterable, 2, desc, total) if enabled else iterable
 
@@ -87,15 +127,40 @@ class NodeTask:
         self.metric = loaded.metric
         self.loss = loss_fn(loaded.task)
         self.eval_train = cfg.eval_train
+        self.cfg = cfg
+        self.precision = Precision(cfg.amp, device)
+        self.fanouts = [int(f) for f in cfg.fanouts.split(",")] if cfg.fanouts else []
+        if self.fanouts and isinstance(self.adj, Hypergraph):
+            raise ValueError("train.fanouts (neighbour sampling) applies to graphs, not hypergraphs")
 
     def train_epoch(self, model, optimizer, generator: torch.Generator, progress: bool = False) -> float:
         model.train()
-        optimizer.zero_grad()
+        if self.fanouts:
+            return self._train_sampled(model, optimizer, generator, progress)
         idx = self.split["train"]
-        loss = self.loss(model(self.x, self.adj)[idx], self.y[idx])
-        loss.backward()
-        optimizer.step()
+        with self.precision.autocast():
+            loss = self.loss(model(self.x, self.adj)[idx].float(), self.y[idx])
+        self.precision.step(loss, model, optimizer, self.cfg.clip_grad)
         return loss.item()
+
+    def _train_sampled(self, model, optimizer, generator: torch.Generator, progress: bool) -> float:
+        """GraphSAGE's mini-batches: shuffled training seeds, ``fanouts`` neighbours per hop, the model run on
+        each sampled subgraph and scored on its seeds (the first ``batch_size`` nodes)."""
+        from graphkit.ops.sample import neighbor_sample
+
+        idx = self.split["train"]
+        order = idx[torch.randperm(idx.numel(), generator=generator).to(idx.device)]
+        chunks = order.split(self.cfg.batch_size)
+        total, count = 0.0, 0
+        for seeds in _bar(chunks, len(chunks), "batches", progress):
+            sub = neighbor_sample(self.adj, seeds, self.fanouts, generator=generator)
+            with self.precision.autocast():
+                out = model(self.x[sub.n_id], sub.adjacency())[:sub.batch_size]
+                loss = self.loss(out.float(), self.y[seeds])
+            self.precision.step(loss, model, optimizer, self.cfg.clip_grad)
+            total += loss.item() * seeds.numel()
+            count += seeds.numel()
+        return total / max(count, 1)
 
     @torch.no_grad()
     def evaluate(self, model, progress: bool = False) -> dict[str, float]:
@@ -155,6 +220,7 @@ class GraphTask:
         self.dataset = loaded.dataset
         self.split = split
         self.cfg = cfg
+        self.precision = Precision(cfg.amp, device)
         self.device = device
         self.metric = loaded.metric
         self.task = loaded.task
@@ -182,12 +248,9 @@ class GraphTask:
         total, count = 0.0, 0
         for batch in _bar(loader, len(loader), "batches", progress):
             batch = batch.to(self.device)
-            loss = self.loss(model(batch), self._targets(batch))
-            optimizer.zero_grad()
-            loss.backward()
-            if self.cfg.clip_grad > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), self.cfg.clip_grad)
-            optimizer.step()
+            with self.precision.autocast():
+                loss = self.loss(model(batch).float(), self._targets(batch))
+            self.precision.step(loss, model, optimizer, self.cfg.clip_grad)
             total += loss.item() * batch.num_graphs
             count += batch.num_graphs
         return total / max(count, 1)
@@ -235,6 +298,7 @@ class LinkTask:
         self.pos = {k: split[k]["edge"].t().long().to(device) for k in ("train", "valid", "test")}
         self.neg = {k: split[k]["edge_neg"].t().long().to(device) for k in ("valid", "test")}
         self.cfg = cfg
+        self.precision = Precision(cfg.amp, device)
         self.metric = loaded.metric
         self.device = device
 
@@ -245,16 +309,15 @@ class LinkTask:
         chunks = perm.split(self.cfg.batch_size)
         total, count = 0.0, 0
         for chunk in _bar(chunks, len(chunks), "batches", progress):
-            optimizer.zero_grad()
-            z = model.encode(self.x, self.adj)
             p = pos[:, chunk]
             neg = torch.randint(0, self.num_nodes, (2, p.size(1) * self.cfg.negatives),
                                 generator=generator).to(self.device)
-            pos_out, neg_out = model.score(z, p), model.score(z, neg)
+            with self.precision.autocast():
+                z = model.encode(self.x, self.adj)
+                pos_out, neg_out = model.score(z, p).float(), model.score(z, neg).float()
             loss = (F.binary_cross_entropy_with_logits(pos_out, torch.ones_like(pos_out))
                     + F.binary_cross_entropy_with_logits(neg_out, torch.zeros_like(neg_out)))
-            loss.backward()
-            optimizer.step()
+            self.precision.step(loss, model, optimizer, self.cfg.clip_grad)
             total += loss.item() * p.size(1)
             count += p.size(1)
         return total / max(count, 1)
@@ -288,6 +351,7 @@ class ForecastTask:
         self.graph = SensorGraph(self.data.series.adjacency.to(device))
         self.split = split
         self.cfg = cfg
+        self.precision = Precision(cfg.amp, device)
         self.device = device
         self.metric = loaded.metric
         self.null = self.data.series.null_value
@@ -311,12 +375,10 @@ class ForecastTask:
         total, count = 0.0, 0
         for chunk in _bar(chunks, len(chunks), "batches", progress):
             x, y = self.data.windows(chunk)
-            loss = self._loss(model(x, self.graph), y)
-            optimizer.zero_grad()
-            loss.backward()
-            if self.cfg.clip_grad > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), self.cfg.clip_grad)
-            optimizer.step()
+            with self.precision.autocast():
+                out = model(x, self.graph)
+            loss = self._loss(out.float(), y)
+            self.precision.step(loss, model, optimizer, self.cfg.clip_grad)
             total += loss.item() * chunk.numel()
             count += chunk.numel()
         return total / max(count, 1)

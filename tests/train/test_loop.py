@@ -245,3 +245,19 @@ def test_cosine_schedule_with_warmup_and_adamw():
         OptimConfig(cosine=True, step_size=5)
     with pytest.raises(ValueError, match="adamw"):
         OptimConfig(optimizer="sgd")
+
+
+def test_resume_accepts_a_config_saved_before_new_settings_existed(tmp_path):
+    """A run started before a setting was added resumes: the missing key takes its default."""
+    from graphkit.train.config import ExperimentConfig
+    from graphkit.train.experiment import _check_out
+
+    cfg = ExperimentConfig(model="gcn", dataset="cora")
+    saved = cfg.to_dict()
+    saved["optim"].pop("cosine")
+    saved["train"].pop("amp")
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    _check_out(tmp_path, cfg, resume=True)  # no error
+    cfg.optim.lr = 0.5
+    with pytest.raises(ValueError, match="differs"):
+        _check_out(tmp_path, cfg, resume=True)
