@@ -144,6 +144,15 @@ def use(**choices: str) -> Iterator[None]:
         _forced.reset(token)
 
 
+def _forced_choice(family: str) -> str | None:
+    """The implementation forced for ``family`` (``use()`` or the environment), if any. Inside
+    ``torch.compile`` only the environment counts: dynamo cannot read a ContextVar, and a traced graph is
+    fixed anyway."""
+    if torch.compiler.is_compiling():
+        return _env_choice(family)
+    return _forced.get().get(family) or _env_choice(family)
+
+
 def choices(family: str) -> tuple[str, ...]:
     """Implementations of ``family`` usable in this environment."""
     return tuple(i for i in FAMILIES[family] if i == "torch" or available(i))
@@ -157,7 +166,7 @@ def choices(family: str) -> tuple[str, ...]:
 
 def scatter_backend(device: torch.device, reduce: str = "sum") -> str:
     """Implementation for scatter / segment reductions with ``reduce`` on ``device``."""
-    forced = _forced.get().get("scatter") or _env_choice("scatter")
+    forced = _forced_choice("scatter")
     if forced:
         return forced
     # Measured (benchmarks/bench_ops.py; N=169,343, E=2.33M, F=128, float32,
@@ -171,7 +180,7 @@ def scatter_backend(device: torch.device, reduce: str = "sum") -> str:
 
 def spmm_backend(device: torch.device, reduce: str) -> str:
     """Implementation for sparse x dense products on ``device`` with ``reduce``."""
-    forced = _forced.get().get("spmm") or _env_choice("spmm")
+    forced = _forced_choice("spmm")
     if forced:
         return forced
     if reduce in ("max", "min"):
@@ -188,7 +197,7 @@ def spmm_backend(device: torch.device, reduce: str) -> str:
 def scan_backend(device: torch.device) -> str:
     """Implementation of the selective scan on ``device``: mamba_ssm's fused CUDA kernel when it is
     installed and the tensors are on CUDA (it has no CPU path), else graphkit's chunked pure-torch scan."""
-    forced = _forced.get().get("scan") or _env_choice("scan")
+    forced = _forced_choice("scan")
     if forced:
         if forced == "mamba_ssm" and device.type != "cuda":
             raise ValueError("the mamba_ssm selective scan runs on CUDA only; these tensors are on "
@@ -207,7 +216,7 @@ def sample_backend(device: torch.device) -> str:
     p < 1e-50 against uniform 2-of-6 subsets). A faster sampler that draws from the wrong distribution
     is not a default.
     """
-    forced = _forced.get().get("sample") or _env_choice("sample")
+    forced = _forced_choice("sample")
     if forced:
         return forced
     return "torch"
@@ -231,7 +240,7 @@ def spmm_builds_csr(num_edges: int, num_features: int) -> bool:
     F=128 5.76 vs 27.5 (11.3 vs 61.3). The feature width barely moves the
     crossover, which sits between 3e4 and 1e5 edges.
     """
-    forced = _forced.get().get("spmm") or _env_choice("spmm")
+    forced = _forced_choice("spmm")
     if forced == "torch_sparse":
         return True
     return num_edges >= 50_000
@@ -245,7 +254,10 @@ _validation: contextvars.ContextVar[str | None] = contextvars.ContextVar("graphk
 
 
 def validation_level() -> str:
-    """Current validation level: 'off', 'shapes' (default) or 'full'."""
+    """Current validation level: 'off', 'shapes' (default) or 'full'. Inside ``torch.compile`` it is 'off':
+    the checks read tensors on the host (a graph break each); check inputs with an eager call first."""
+    if torch.compiler.is_compiling():
+        return "off"
     level = _validation.get() or os.environ.get("GRAPHKIT_VALIDATE", "shapes")
     if level not in VALIDATION_LEVELS:
         raise ValueError(f"GRAPHKIT_VALIDATE={level!r}; choose one of {VALIDATION_LEVELS}")
@@ -257,6 +269,9 @@ def validation(level: str) -> Iterator[None]:
     """Set the validation level inside a ``with`` block."""
     if level not in VALIDATION_LEVELS:
         raise ValueError(f"validation level {level!r}; choose one of {VALIDATION_LEVELS}")
+    if torch.compiler.is_compiling():  # checks are off while compiling; dynamo cannot set a ContextVar
+        yield
+        return
     token = _validation.set(level)
     try:
         yield

@@ -257,6 +257,13 @@ class _SpMMSum(torch.autograd.Function):
 
 
 def _spmm_torch(adj: Adjacency, x: Tensor, value: Tensor, reduce: str) -> Tensor:
+    if reduce in ("sum", "mean") and torch.compiler.is_compiling():
+        # dynamo cannot build sparse CSR tensors: gather + index_add, which it compiles into one fused loop
+        out = torch.zeros(adj.num_dst, x.size(1), dtype=x.dtype, device=x.device).index_add_(
+            0, adj.row, x.index_select(0, adj.col) * value.unsqueeze(-1))
+        if reduce == "mean":
+            out = out / adj.in_degree(x.dtype).clamp(min=1).unsqueeze(-1)
+        return out
     if reduce in ("sum", "mean"):
         out = _SpMMSum.apply(value, x, adj)
         if reduce == "mean":
@@ -339,6 +346,9 @@ def spmm(graph: Any, x: Tensor, reduce: str = "sum", edge_weight: Tensor | None 
     elif backend.spmm_backend(x.device, reduce) == "torch_sparse":
         value = None if adj.value is None else adj.value.to(x.dtype)
         out = _spmm_torch_sparse(adj, x2, value, reduce)
+    elif x2.dtype in (torch.bfloat16, torch.float16) and x2.device.type == "cpu":
+        # torch's CPU CSR product has no half-precision kernel (bf16 autocast): accumulate in float32
+        out = _spmm_torch(adj, x2.float(), adj.values(torch.float32), reduce).to(x2.dtype)
     else:
         out = _spmm_torch(adj, x2, adj.values(x.dtype), reduce)
     return out.reshape(adj.num_dst, *trailing) if x.dim() != 2 else out
