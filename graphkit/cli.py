@@ -11,6 +11,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -328,10 +329,14 @@ def _repro(args, extra: list[str]) -> int:
 
 def _run(cfg, loaded, build, out, args, title, recipe: Recipe | None = None) -> int:
     log = (lambda s: None) if args.quiet else print
-    if not args.quiet:
+    if not args.quiet and os.environ.get("RANK", "0") == "0":
         print(loaded.summary())
     report = run_experiment(cfg, loaded, build, out, resume=args.resume, progress=None if not args.quiet else False,
                             log=log, title=title)
+    from graphkit.train.distributed import is_main
+
+    if not is_main():  # under torchrun only rank 0 reports
+        return 0
     line = report["summary_line"]
     if recipe is not None and recipe.expected is not None:
         mean, std = recipe.expected
@@ -386,6 +391,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="run directory (default: runs/<name>)")
     p.add_argument("--resume", action="store_true", help="continue the experiment in --out (finished runs are kept)")
     p.add_argument("--quiet", action="store_true", help="print only the final lines")
+    p.add_argument("--nproc", type=int, default=1,
+                   help="data-parallel processes on this machine (torchrun, gloo on CPU / nccl on GPUs)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -406,6 +413,13 @@ def main(argv: list[str] | None = None) -> int:
     p_repro.add_argument("name", help="recipe name")
     _common(p_repro)
     args, extra = parser.parse_known_args(argv)
+    if getattr(args, "nproc", 1) > 1 and "WORLD_SIZE" not in os.environ:
+        from graphkit.train.distributed import launch
+
+        argv = list(sys.argv[1:] if argv is None else argv)
+        drop = {i for i, a in enumerate(argv) if a == "--nproc"}
+        drop |= {i + 1 for i in drop}
+        return launch(args.nproc, [a for i, a in enumerate(argv) if i not in drop and not a.startswith("--nproc=")])
     try:
         if args.command == "info":
             if extra:

@@ -86,7 +86,7 @@ def calendar(start: str | None, steps: int, steps_per_day: int,
     if index is not None:
         minutes = np.asarray(index.hour * 60 + index.minute, dtype=np.float64)
         tod = torch.from_numpy(minutes / 1440.0).float()
-        return tod, torch.from_numpy(np.asarray(index.dayofweek, dtype=np.int64))
+        return tod, torch.from_numpy(np.asarray(index.day_of_week, dtype=np.int64))
     step = torch.arange(steps)
     tod = (step % steps_per_day).float() / steps_per_day
     if start is None:

@@ -61,6 +61,7 @@ class TrainConfig:
     normalize_features: bool = False  # node tasks: rows of x sum to 1 (Kipf & Welling's preprocessing)
     negatives: int = 1  # link prediction: random negative pairs per positive training edge
     checkpoint: bool = True
+    dist_timeout: float = 300.0  # seconds a collective waits for the other ranks before failing the run
     amp: str = "none"  # mixed precision: "none" | "bf16" (CPU or CUDA) | "fp16" (CUDA, with loss scaling)
     compile: bool = False  # run the model through torch.compile
     fanouts: str = ""  # node tasks: neighbour-sampled mini-batches, e.g. "15,10,5" (-1 = all); "" = full batch

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import torch
 
 from graphkit.data.bundle import Loaded
-from graphkit.train import io
+from graphkit.train import distributed, io
 from graphkit.train.config import ExperimentConfig, OptimConfig, TrainConfig
 from graphkit.train.loop import fit
 from graphkit.train.tasks import ForecastTask, GraphTask, LinkTask, NodeTask
@@ -148,12 +148,17 @@ def run_experiment(cfg: ExperimentConfig, loaded: Loaded, build_model: Callable[
     out = Path(out)
     if progress is None:
         progress = sys.stderr.isatty()
-    device = resolve_device(cfg.train.device)
+    distributed.setup(cfg.train.dist_timeout)
+    device = distributed.device_for_rank(resolve_device(cfg.train.device))
+    main = distributed.is_main()
+    if not main:
+        log, progress = (lambda s: None), False
     if cfg.train.threads > 0:
         torch.set_num_threads(cfg.train.threads)
     _check_out(out, cfg, resume)
-    out.mkdir(parents=True, exist_ok=True)
-    io.write_json(out / "config.json", cfg.to_dict())
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        io.write_json(out / "config.json", cfg.to_dict())
     title = title or f"{loaded.name} {cfg.model}"
     runs = _runs(cfg, loaded)
     t0 = time.perf_counter()
@@ -178,6 +183,8 @@ def run_experiment(cfg: ExperimentConfig, loaded: Loaded, build_model: Callable[
               "summary_line": line, "environment": io.environment(device),
               "wall_seconds": sum(r["wall_seconds"] for r in results),
               "session_seconds": time.perf_counter() - t0, "runs": results}
+    if not main:
+        return report
     io.write_json(out / "results.json", report)
     io.write_csv(out / "runs.csv", [{"run": r["name"], "seed": r["seed"], "epochs": r["epochs_run"],
                                      "selected_epoch": r["selected_epoch"],

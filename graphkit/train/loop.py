@@ -16,7 +16,7 @@ from typing import Any, Callable
 import torch
 
 from graphkit.metrics import Metric
-from graphkit.train import io
+from graphkit.train import distributed, io
 from graphkit.train.config import OptimConfig, TrainConfig
 
 CHECKPOINT = "checkpoint.pt"
@@ -129,8 +129,10 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
         start = history[-1]["epoch"] + 1 if history else 1
         log(f"resuming {run_dir.name} after epoch {start - 1}")
 
-    # torch.compile wraps the same parameters: checkpoints keep saving the plain module's state
-    runner = torch.compile(model) if cfg.compile else model
+    # DDP and torch.compile wrap the same parameters: checkpoints keep saving the plain module's state
+    runner = distributed.wrap(model, device)
+    runner = torch.compile(runner) if cfg.compile else runner
+    main = distributed.is_main()  # only rank 0 writes
     epochs = range(start, cfg.epochs + 1)
     if progress:
         epochs = io.progress(epochs, 1, run_dir.name, total=cfg.epochs, initial=start - 1)
@@ -151,12 +153,13 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
         stopped = should_stop(history, metric, cfg)
         if progress and "valid" in scores:
             epochs.set_postfix(loss=f"{loss:.4f}", valid=f"{scores['valid']:.4f}")
-        if cfg.checkpoint:
+        if cfg.checkpoint and main:
             io.save_checkpoint(ckpt, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                       "scheduler": scheduler.state_dict() if scheduler is not None else None,
                                       "generator": generator.get_state(), "rng": io.rng_state(),
                                       "history": history, "elapsed": elapsed, "stopped": stopped})
-        io.write_csv(run_dir / "log.csv", history)
+        if main:
+            io.write_csv(run_dir / "log.csv", history)
 
     chosen = select(history, metric, cfg.select if cfg.select != "mean-curve" else "last")
     train_times = [h["train_seconds"] for h in history]
@@ -171,5 +174,6 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
         "wall_seconds": elapsed,
         "history": history,
     }
-    io.write_json(run_dir / RESULT, result)
+    if main:
+        io.write_json(run_dir / RESULT, result)
     return result

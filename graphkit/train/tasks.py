@@ -21,7 +21,7 @@ from torch import Tensor
 
 from graphkit.data.bundle import Loaded
 from graphkit.ops import Hypergraph, as_adjacency, to_undirected
-from graphkit.train import io
+from graphkit.train import distributed, io
 from graphkit.train.config import TrainConfig
 
 
@@ -152,12 +152,17 @@ class NodeTask:
         order = idx[torch.randperm(idx.numel(), generator=generator).to(idx.device)]
         chunks = order.split(self.cfg.batch_size)
         total, count = 0.0, 0
-        for seeds in _bar(chunks, len(chunks), "batches", progress):
-            sub = neighbor_sample(self.adj, seeds, self.fanouts, generator=generator)
+        # sampling draws a different number of random numbers on each rank: give it its own stream, so the
+        # shared generator (batch order) stays in step across ranks
+        sampler_gen = torch.Generator().manual_seed(
+            int(torch.randint(0, 2**62, (1,), generator=generator)) + distributed.rank())
+        for batch_seeds in _bar(chunks, len(chunks), "batches", progress):
+            seeds = distributed.shard(batch_seeds)  # each rank samples around its share of the seeds
+            sub = neighbor_sample(self.adj, seeds, self.fanouts, generator=sampler_gen)
             with self.precision.autocast():
                 out = model(self.x[sub.n_id], sub.adjacency())[:sub.batch_size]
                 loss = self.loss(out.float(), self.y[seeds])
-            self.precision.step(loss, model, optimizer, self.cfg.clip_grad)
+            self.precision.step(loss * distributed.loss_weight(seeds.numel()), model, optimizer, self.cfg.clip_grad)
             total += loss.item() * seeds.numel()
             count += seeds.numel()
         return total / max(count, 1)
@@ -213,6 +218,20 @@ class _ShuffledBatches(torch.utils.data.Sampler):
         return full + (1 if rest > 1 or (rest == 1 and full == 0) else 0)
 
 
+class _Sharded(torch.utils.data.Sampler):
+    """This rank's share of every batch of ``inner`` (all of it when running alone)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __iter__(self):
+        for b in self.inner:
+            yield b[distributed.rank()::distributed.world_size()]
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+
 class GraphTask:
     """Mini-batch graph-level prediction (classification or regression)."""
 
@@ -232,11 +251,13 @@ class GraphTask:
 
         subset = self.dataset[idx]
         if iters > 0:
-            return DataLoader(subset, batch_sampler=_RandomBatches(len(subset), batch_size, iters, generator),
-                              num_workers=self.cfg.num_workers, generator=generator)
+            batches = _Sharded(_RandomBatches(len(subset), batch_size, iters, generator))
+            return DataLoader(subset, batch_sampler=batches, num_workers=self.cfg.num_workers, generator=generator)
         if generator is not None:
-            return DataLoader(subset, batch_sampler=_ShuffledBatches(len(subset), batch_size, generator),
-                              num_workers=self.cfg.num_workers, generator=generator)
+            batches = _Sharded(_ShuffledBatches(len(subset), batch_size, generator))
+            return DataLoader(subset, batch_sampler=batches, num_workers=self.cfg.num_workers, generator=generator)
+        if distributed.world_size() > 1:  # evaluation: this rank's share; predictions are gathered
+            subset = self.dataset[distributed.shard(idx)]
         return DataLoader(subset, batch_size=batch_size, shuffle=False, num_workers=self.cfg.num_workers)
 
     def _targets(self, batch) -> Tensor:
@@ -250,7 +271,8 @@ class GraphTask:
             batch = batch.to(self.device)
             with self.precision.autocast():
                 loss = self.loss(model(batch).float(), self._targets(batch))
-            self.precision.step(loss, model, optimizer, self.cfg.clip_grad)
+            weight = distributed.loss_weight(batch.num_graphs)  # 1 alone; this rank's share of the batch in DDP
+            self.precision.step(loss * weight, model, optimizer, self.cfg.clip_grad)
             total += loss.item() * batch.num_graphs
             count += batch.num_graphs
         return total / max(count, 1)
@@ -268,7 +290,7 @@ class GraphTask:
             batch = batch.to(self.device)
             outs.append(model(batch).float().cpu())
             ys.append(self._targets(batch).cpu())
-        return torch.cat(ys), torch.cat(outs)
+        return distributed.gather(torch.cat(ys)), distributed.gather(torch.cat(outs))
 
     def evaluate(self, model, progress: bool = False) -> dict[str, float]:
         scores = {}
