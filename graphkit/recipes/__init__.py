@@ -335,4 +335,13 @@ for _ds in ("mutag", "proteins"):
         RECIPES[f"{_m}-{_ds}"] = Recipe(f"{_m}-{_ds}", _m, _ds, _TU_GT, "acc", None,
                                         "GIN's TU protocol with a GPS / Graph-Mamba model; no published target",
                                         runs=_FOLDS)
+# OGB's "NeighborSampling (SAGE aggr)" products entry = PyG's examples/ogbn_products_sage.py: 3 SAGE layers of
+# 256, dropout 0.5, Adam 3e-3, 20 epochs, batches of 1,024 training seeds with fan-outs 15/10/5, exact full-graph
+# inference for evaluation (graphkit evaluates full batch, which computes the same), 10 runs.
+RECIPES["ogbn-products-sage-ns"] = Recipe(
+    "ogbn-products-sage-ns", "sage", "ogbn-products",
+    {"train.epochs": "20", "optim.lr": "3e-3", "model.hidden": "256", "model.num_layers": "3", "model.dropout": "0.5",
+     "model.batch_norm": "false", "train.fanouts": "15,10,5", "train.batch_size": "1024"}, "acc", (0.7870, 0.0036),
+    "OGB leaderboard (NeighborSampling SAGE) / PyG examples/ogbn_products_sage.py",
+    "data not shipped here (download needs internet)")
 
