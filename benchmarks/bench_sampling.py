@@ -3,9 +3,10 @@
 A synthetic graph with ogbn-products' size (2,449,029 nodes, 61,859,140 directed edges, degrees drawn from a
 heavy-tailed distribution; ``--scale`` shrinks it), 100 float features, GraphSAGE's products setting
 (batch 1,024 seeds, fan-outs 15, 10, 5). Measured in one run, round-robin: sampled subgraphs per second
-(sampling + feature gather), and the epoch time that gives for products' 196,615 training nodes
-(192 batches). PyG's loader runs with torch-sparse's kernel (pyg-lib is not installable here); note that
-kernel's sampling without replacement is biased (tests/ops/test_sample.py).
+(sampling + feature gather), one training step of a 3-layer, 256-wide GraphSAGE on the subgraph
+(graphkit's on graphkit's sampler, PyG's GraphSAGE on PyG's loader), and the epoch time they give for
+products' 196,615 training nodes (192 batches). PyG's loader runs with torch-sparse's kernel (pyg-lib is
+not installable here); that kernel's sampling without replacement is biased (tests/ops/test_sample.py).
 
 Writes benchmarks/results/sampling_cpu.json and the "sampling" table in docs/benchmarks.md.
 
@@ -45,6 +46,7 @@ def main(argv=None) -> dict:
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--batches", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--train-batches", type=int, default=5, help="batches that also take a SAGE training step")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "sampling_cpu.json"))
     p.add_argument("--no-docs", action="store_true")
     args = p.parse_args(argv)
@@ -71,7 +73,16 @@ def main(argv=None) -> dict:
     first = next(it)  # PyG builds its CSC on the first batch
     build_pyg = time.perf_counter() - t
     gen = torch.Generator().manual_seed(2)
+    from torch_geometric.nn import GraphSAGE
+
+    from graphkit.models import SAGE, SAGEConfig
+
+    ours_model = SAGE(SAGEConfig(100, 47, hidden=256, num_layers=3, dropout=0.5))
+    pyg_model = GraphSAGE(100, 256, 3, 47, dropout=0.5)
+    opts = {k: torch.optim.Adam(m.parameters(), lr=3e-3) for k, m in (("ours", ours_model), ("pyg", pyg_model))}
+    y = torch.randint(0, 47, (n,))
     times: dict[str, list[float]] = {"graphkit": [], "PyG NeighborLoader (torch-sparse)": []}
+    steps: dict[str, list[float]] = {k: [] for k in times}
     sizes: dict[str, list[int]] = {k: [] for k in times}
     for b in range(1, args.batches):
         seeds = seeds_all[b * 1024:(b + 1) * 1024]
@@ -80,16 +91,32 @@ def main(argv=None) -> dict:
         feats = x[sub.n_id]
         times["graphkit"].append(time.perf_counter() - t)
         sizes["graphkit"].append(sub.n_id.numel())
+        if b <= args.train_batches:  # one SAGE training step on the subgraph (graphkit's layers)
+            t = time.perf_counter()
+            loss = torch.nn.functional.cross_entropy(ours_model(feats, sub.adjacency())[:1024], y[seeds])
+            opts["ours"].zero_grad()
+            loss.backward()
+            opts["ours"].step()
+            steps["graphkit"].append(time.perf_counter() - t)
         t = time.perf_counter()
         batch = next(it)
         times["PyG NeighborLoader (torch-sparse)"].append(time.perf_counter() - t)
         sizes["PyG NeighborLoader (torch-sparse)"].append(batch.num_nodes)
+        if b <= args.train_batches:  # the same step with PyG's GraphSAGE on PyG's subgraph
+            t = time.perf_counter()
+            loss = torch.nn.functional.cross_entropy(pyg_model(batch.x, batch.edge_index)[:1024],
+                                                     y[batch.n_id[:1024]])
+            opts["pyg"].zero_grad()
+            loss.backward()
+            opts["pyg"].step()
+            steps["PyG NeighborLoader (torch-sparse)"].append(time.perf_counter() - t)
         del feats, batch
     del first
     result = {"nodes": n, "edges": ei.size(1), "fanouts": fanouts, "batch_size": 1024, "threads": args.threads,
               "build_seconds": {"synthetic graph": build_graph, "graphkit Adjacency (CSR)": build_ours,
                                 "PyG loader (CSC) + first batch": build_pyg},
               "seconds_per_batch": {k: statistics.median(v) for k, v in times.items()},
+              "train_step_seconds": {k: statistics.median(v) for k, v in steps.items() if v},
               "mean_subgraph_nodes": {k: statistics.fmean(v) for k, v in sizes.items()}}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -100,10 +127,13 @@ def main(argv=None) -> dict:
                  "median over "
                  f"{args.batches - 1} batches (sampling + feature gather). Epoch = 192 batches (products' "
                  f"{TRAIN_NODES:,} training nodes). `python benchmarks/bench_sampling.py`", "",
-                 "| sampler | s/batch | subgraphs/s | sampling per epoch | mean subgraph nodes |",
-                 "|---|---|---|---|---|"]
+                 "| sampler (+ model) | sampling s/batch | subgraphs/s | SAGE step s | epoch (192 batches) | "
+                 "mean subgraph nodes |", "|---|---|---|---|---|---|"]
         for k, v in result["seconds_per_batch"].items():
-            lines.append(f"| {k} | {v:.3f} | {1 / v:.1f} | {v * 192:.0f} s | {result['mean_subgraph_nodes'][k]:,.0f} |")
+            st = result["train_step_seconds"].get(k, float("nan"))
+            model = "graphkit SAGE" if k == "graphkit" else "PyG GraphSAGE"
+            lines.append(f"| {k} + {model} | {v:.3f} | {1 / v:.1f} | {st:.2f} | {(v + st) * 192 / 60:.0f} min | "
+                         f"{result['mean_subgraph_nodes'][k]:,.0f} |")
         lines += ["", "One-time set-up: " + ", ".join(f"{k} {v:.1f} s" for k, v in result["build_seconds"].items())
                   + ". torch-sparse's kernel samples without replacement from a biased distribution "
                   "(rusty1s/pytorch_sparse#385; measured in tests/ops/test_sample.py), graphkit's uniformly."]

@@ -112,10 +112,18 @@ class NodeTask:
         edge_index = data.edge_index
         if cfg.to_undirected:
             edge_index, _ = to_undirected(edge_index, data.num_nodes)
-        x = data.x.float()
-        if cfg.normalize_features:
-            x = x / x.sum(-1, keepdim=True).clamp_min(1e-12)
-        self.x = x.to(device)
+        from graphkit.data.memmap import MemmapFeatures
+
+        if isinstance(data.x, MemmapFeatures):  # out of core: rows are read per mini-batch, in file order
+            if not cfg.fanouts or cfg.normalize_features:
+                raise ValueError("memory-mapped features need neighbour-sampled batches (train.fanouts) and "
+                                 "no train.normalize_features")
+            self.x = data.x
+        else:
+            x = data.x.float()
+            if cfg.normalize_features:
+                x = x / x.sum(-1, keepdim=True).clamp_min(1e-12)
+            self.x = x.to(device)
         self.y = data.y.to(device)
         if loaded.task == "multiclass":
             self.y = self.y.reshape(-1)
@@ -159,8 +167,9 @@ class NodeTask:
         for batch_seeds in _bar(chunks, len(chunks), "batches", progress):
             seeds = distributed.shard(batch_seeds)  # each rank samples around its share of the seeds
             sub = neighbor_sample(self.adj, seeds, self.fanouts, generator=sampler_gen)
+            feats = self.x[sub.n_id].to(self.y.device)
             with self.precision.autocast():
-                out = model(self.x[sub.n_id], sub.adjacency())[:sub.batch_size]
+                out = model(feats, sub.adjacency())[:sub.batch_size]
                 loss = self.loss(out.float(), self.y[seeds])
             self.precision.step(loss * distributed.loss_weight(seeds.numel()), model, optimizer, self.cfg.clip_grad)
             total += loss.item() * seeds.numel()
@@ -168,8 +177,31 @@ class NodeTask:
         return total / max(count, 1)
 
     @torch.no_grad()
+    def _sampled_outputs(self, model, idx: Tensor) -> Tensor:
+        """Outputs for ``idx`` from sampled subgraphs (fan-outs as in training, a fixed seed): what an
+        out-of-core graph allows; in-memory graphs are evaluated on the full graph instead."""
+        from graphkit.ops.sample import neighbor_sample
+
+        gen = torch.Generator().manual_seed(0)
+        outs = []
+        for seeds in idx.split(max(self.cfg.batch_size, 1024)):
+            sub = neighbor_sample(self.adj, seeds, self.fanouts, generator=gen)
+            outs.append(model(self.x[sub.n_id].to(self.y.device), sub.adjacency())[:sub.batch_size])
+        return torch.cat(outs)
+
+    @torch.no_grad()
     def evaluate(self, model, progress: bool = False) -> dict[str, float]:
         model.eval()
+        if not isinstance(self.x, Tensor):
+            scores = {}
+            for name, idx in self.split.items():
+                if name == "train" and not self.eval_train:
+                    continue
+                out = self._sampled_outputs(model, idx)
+                scores[name] = self.metric(self.y[idx], out)
+                if name == "valid":
+                    scores["valid_loss"] = self.loss(out, self.y[idx]).item()
+            return scores
         out = model(self.x, self.adj)
         scores = {}
         for name, idx in self.split.items():

@@ -46,3 +46,22 @@ def test_bad_files(tmp_path):
     feats = MemmapFeatures(tmp_path / "x.bin", 10, 4)
     with pytest.raises(IndexError, match=r"\[0, 10\)"):
         feats[torch.tensor([10])]
+
+
+def test_node_task_trains_from_memory_mapped_features(tmp_path):
+    from graphkit.data.synthetic import node_classification
+    from graphkit.models import SAGE, SAGEConfig
+    from graphkit.train.config import OptimConfig, TrainConfig
+    from graphkit.train.loop import fit
+    from graphkit.train.tasks import NodeTask
+
+    loaded = node_classification(seed=2)
+    loaded.data.x = write_memmap(tmp_path / "x.bin", loaded.data.x)
+    cfg = TrainConfig(epochs=25, fanouts="10,5", batch_size=64)
+    task = NodeTask(loaded, loaded.split, cfg, torch.device("cpu"))
+    build = lambda: SAGE(SAGEConfig(loaded.num_features, loaded.num_outputs, hidden=16))  # noqa: E731
+    result = fit(task, build, OptimConfig(lr=0.01), cfg, 0, tmp_path / "run", torch.device("cpu"), loaded.metric,
+                 log=lambda s: None)
+    assert result["selected"]["test"] > 0.7  # chance is 1/3
+    with pytest.raises(ValueError, match="neighbour-sampled"):
+        NodeTask(loaded, loaded.split, TrainConfig(), torch.device("cpu"))
