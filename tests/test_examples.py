@@ -89,3 +89,16 @@ def test_traffic_example_smoke_writes_pictures(tmp_path):
     for name in ("predictions.png", "virtual_adjacency.png"):
         assert (tmp_path / "out" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert proc.stdout.strip().splitlines()[-1].startswith("Los-loop vn-stgnn: test MAE")
+
+
+def test_graph_transformers_example_smoke(tmp_path):
+    root = data_root()
+    if root is None or not (Path(root) / "tu" / "MUTAG").exists():
+        pytest.skip("GRAPHKIT_DATA does not hold tu/MUTAG")
+    proc = run([str(ROOT / "examples" / "graph_transformers.py"), "--smoke", "--out", str(tmp_path / "out")],
+               {"GRAPHKIT_DATA": root, "GRAPHKIT_CACHE": str(tmp_path / "cache")})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    want = ["MUTAG GPS (full attention)", "MUTAG GPS (linear attention)", "MUTAG Graph-Mamba (degree order)",
+            "MUTAG MPNN only (no mixer)"]
+    assert [ln.split(":")[0] for ln in lines[-4:]] == want
