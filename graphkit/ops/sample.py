@@ -34,8 +34,17 @@ class SampledSubgraph:
     batch_size: int
 
     def adjacency(self) -> Adjacency:
-        """The subgraph as an :class:`~graphkit.ops.Adjacency` over its ``M`` nodes (for a GNN forward)."""
-        return Adjacency.from_edge_index(self.edge_index, num_nodes=self.n_id.numel())
+        """The subgraph as an :class:`~graphkit.ops.Adjacency` over its ``M`` nodes (for a GNN forward).
+
+        The sampler emits edges grouped by target (hop by hop, node by node), so the CSR needs no sort: the
+        row pointers come from one bincount (the transpose for the backward pass is still sorted, lazily)."""
+        m = self.n_id.numel()
+        src, dst = self.edge_index[0], self.edge_index[1]
+        if dst.numel() > 1 and not bool((dst[1:] >= dst[:-1]).all()):
+            return Adjacency.from_edge_index(self.edge_index, num_nodes=m)
+        rowptr = torch.zeros(m + 1, dtype=torch.long, device=dst.device)
+        torch.cumsum(torch.bincount(dst, minlength=m), 0, out=rowptr[1:])
+        return Adjacency(rowptr, dst, src, torch.arange(dst.numel(), device=dst.device), None, m, m)
 
 
 def _draw_positions(rowptr: Tensor, nodes: Tensor, k: int, replace: bool,
