@@ -53,8 +53,10 @@ model = GraphWaveNet(model_cfg)
 train = TrainConfig(epochs=1 if args.smoke else args.epochs, batch_size=64, clip_grad=5.0, protocol="dcrnn")
 if args.from_run:
     run = Path(args.from_run)
-    model.load_state_dict(torch.load(run / "run-seed00" / "checkpoint.pt", weights_only=False)["model"])
-    sel = json.loads((run / "run-seed00" / "results.json").read_text())["selected"]
+    state = torch.load(run / "run-seed00" / "checkpoint.pt", weights_only=False)
+    model.load_state_dict(state["model"])
+    done = run / "run-seed00" / "results.json"  # a finished run's selected epoch, else the last checkpointed one
+    sel = json.loads(done.read_text())["selected"] if done.exists() else state["history"][-1]
     out.mkdir(parents=True, exist_ok=True)
 else:
     cfg = ExperimentConfig(model="vn-stgnn", dataset="los-loop", optim=OptimConfig(lr=1e-3, weight_decay=1e-4),
