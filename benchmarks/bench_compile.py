@@ -14,7 +14,6 @@ Writes benchmarks/results/compile_<device>.json and the "compile" table in docs/
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -24,7 +23,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.bench_conv import write_docs  # noqa: E402
+from benchmarks.bench_conv import save_json, write_docs  # noqa: E402
 
 
 def _molecules(n_graphs: int = 32, n: int = 25, seed: int = 0):
@@ -105,9 +104,7 @@ def main(argv=None) -> dict:
         rows.append(row)
         print(row, flush=True)
     result = {"device": str(device), "threads": args.threads, "torch": torch.__version__, "rows": rows}
-    out = ROOT / "benchmarks" / "results" / f"compile_{device.type}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    save_json(ROOT / "benchmarks" / "results" / f"compile_{device.type}.json", result)
     if not args.no_docs:
         lines = [f"One training step (forward, loss, backward, Adam) eager vs `torch.compile` (default mode), "
                  f"{device.type}, {args.threads} threads, median of {args.steps} interleaved steps after warm-up. "

@@ -25,7 +25,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.bench_conv import write_docs  # noqa: E402
+from benchmarks.bench_conv import save_json, write_docs  # noqa: E402
 
 PRODUCTS = (2_449_029, 61_859_140)
 TRAIN_NODES = 196_615
@@ -118,9 +118,7 @@ def main(argv=None) -> dict:
               "seconds_per_batch": {k: statistics.median(v) for k, v in times.items()},
               "train_step_seconds": {k: statistics.median(v) for k, v in steps.items() if v},
               "mean_subgraph_nodes": {k: statistics.fmean(v) for k, v in sizes.items()}}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    save_json(args.out, result)
     if not args.no_docs:
         lines = [f"Synthetic graph of ogbn-products' size ({n:,} nodes, {ei.size(1):,} edges, heavy-tailed "
                  f"in-degrees), 100 features, batches of 1,024 seeds, fan-outs 15/10/5, {args.threads} threads, "

@@ -29,7 +29,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.bench_conv import isolated_run, write_docs  # noqa: E402
+from benchmarks.bench_conv import isolated_run, save_json, write_docs  # noqa: E402
 from graphkit.data.traffic import TrafficSeries, calendar, gaussian_kernel_adjacency, prepare  # noqa: E402
 
 SHAPES = {"METR-LA": (207, 34272), "PEMS-BAY": (325, 52116)}
@@ -153,9 +153,7 @@ def main(argv=None) -> dict:
             print(rows[-1], flush=True)
     block = block_compare(args.threads)
     result = {"threads": args.threads, "torch": torch.__version__, "scale": rows, "stconv_block_seconds": block}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    save_json(args.out, result)
     if not args.no_docs:
         lines = [f"Synthetic series of METR-LA's and PEMS-BAY's shape, DCRNN split, batch 64, {args.threads} CPU "
                  f"threads; seconds per training step = median of {args.steps} steps after a warm-up; the epoch "
