@@ -93,6 +93,11 @@ def gather(t: Tensor) -> Tensor:
     return torch.cat([p[:n] for p, n in zip(parts, sizes)])
 
 
+def barrier() -> None:
+    if world_size() > 1:
+        dist.barrier()
+
+
 def broadcast_object(obj: Any) -> Any:
     if world_size() == 1:
         return obj

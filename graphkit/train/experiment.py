@@ -156,6 +156,7 @@ def run_experiment(cfg: ExperimentConfig, loaded: Loaded, build_model: Callable[
     if cfg.train.threads > 0:
         torch.set_num_threads(cfg.train.threads)
     _check_out(out, cfg, resume)
+    distributed.barrier()  # every rank checks the run directory before rank 0 writes into it
     if main:
         out.mkdir(parents=True, exist_ok=True)
         io.write_json(out / "config.json", cfg.to_dict())
