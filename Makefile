@@ -1,4 +1,5 @@
-# graphkit: `make demo` (set up + train a model), `make test` (set up + run the tests).
+# graphkit: `make demo` (set up + train a model), `make test` (set up + run the tests),
+# `make docs` (check docstrings + build the documentation site into site/).
 # Both create .venv on first use; nothing needs to be installed by hand.
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,14 +8,14 @@ TORCH_VERSION ?= 2.13.0
 # EXTENSIONS=0 skips the (optional, several-minute) torch-scatter/torch-sparse builds.
 EXTENSIONS ?= 1
 
-.PHONY: install demo test test-fast bench clean
+.PHONY: install demo test test-fast bench docs clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip setuptools wheel
 	# Pin torch first: every later step sees it installed and keeps it.
 	$(BIN)/pip install -q torch==$(TORCH_VERSION)
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[test,docs]"
 ifeq ($(EXTENSIONS),1)
 	# Optional compiled backends. ninja lets torch's extension builder compile
 	# in parallel, -g0 drops the debug info Python's flags ask for, and
@@ -41,8 +42,12 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow" -x -q
 
+docs: install
+	$(BIN)/python scripts/check_docstrings.py
+	$(BIN)/mkdocs build --strict
+
 bench: install
 	$(BIN)/python benchmarks/bench_conv.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build site *.egg-info .pytest_cache

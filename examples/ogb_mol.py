@@ -2,6 +2,7 @@
 
     python examples/ogb_mol.py --dataset ogbg-molhiv --seeds 10           # the leaderboard protocol
     python examples/ogb_mol.py --dataset ogbg-molesol --epochs 5          # a quick look
+    python examples/ogb_mol.py --dataset ogbg-molfreesolv --smoke         # 1 epoch of a small model (tests)
 
 Data comes from the data root (--data-root, else $GRAPHKIT_DATA, else ./datasets); the
 command-line equivalent is `graphkit repro ogbg-molhiv-gin-vn`.
@@ -21,7 +22,10 @@ p.add_argument("--seeds", type=int, default=1)
 p.add_argument("--hidden", type=int, default=300)
 p.add_argument("--data-root")
 p.add_argument("--out", default=None)
+p.add_argument("--smoke", action="store_true", help="1 epoch, hidden 16: checks the script end to end")
 args = p.parse_args()
+if args.smoke:
+    args.epochs, args.hidden, args.seeds = 1, 16, 1
 
 # 1. Data: the ogb package's dataset, official split and official Evaluator.
 data = load_ogb(args.dataset, args.data_root)

@@ -79,6 +79,7 @@ HYPERGRAPHS = {f"{kind}-{name}": (kind, name) for kind, name in sorted(HYPERGRAP
 
 
 def dataset_names() -> list[str]:
+    """Every dataset name ``graphkit train --dataset`` accepts, grouped by family."""
     return (sorted(PLANETOID) + sorted(PLANETOID_SPLITS) + sorted(GEOM) + sorted(PLATONOV) + sorted(HYPERGRAPHS)
             + sorted(TU) + sorted(TRAFFIC_SETS) + ["peptides-func", "peptides-struct", "zinc"] + ogb_names())
 
@@ -280,6 +281,16 @@ def _is_number(text: str) -> bool:
         return False
 
 
+def _all_model_fields() -> set[str]:
+    """Every setting of every model config dataclass (which one applies depends on the dataset)."""
+    import dataclasses
+
+    import graphkit.models as models
+
+    return {f.name for obj in vars(models).values() if isinstance(obj, type) and dataclasses.is_dataclass(obj)
+            for f in dataclasses.fields(obj)}
+
+
 def build_experiment(model: str, dataset: str, overrides: list[tuple[str, str]],
                      data_root_arg: str | None) -> tuple[ExperimentConfig, Loaded, Callable[[], torch.nn.Module]]:
     """Check names and settings, load the data, and return what :func:`run_experiment` needs."""
@@ -289,6 +300,8 @@ def build_experiment(model: str, dataset: str, overrides: list[tuple[str, str]],
     for key, value in overrides:
         if not key.startswith("model."):
             apply_override(cfg, key, value, None)
+        elif key.split(".", 1)[1] not in _all_model_fields():  # a typo fails now, not after loading the data
+            raise unknown_name("model setting", key, [f"model.{k}" for k in _all_model_fields()])
     loaded = load_dataset(dataset, data_root_arg, cfg.train)
     cfg_cls, fixed, module_cls = model_spec(model, loaded)
     for key, value in overrides:
@@ -374,6 +387,7 @@ def _list() -> str:
 
 
 def info() -> str:
+    """The text of ``graphkit info``: versions, CUDA, the backend chosen for each op, data root and cache."""
     cpu = torch.device("cpu")
     lines = [
         f"graphkit {graphkit.__version__}, torch {torch.__version__}, CUDA available: {torch.cuda.is_available()}",
@@ -396,6 +410,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``graphkit`` command; returns the exit code (2 with a one-line message on bad input)."""
     parser = argparse.ArgumentParser(
         prog="graphkit", description="graphkit: graph learning on one sparse core",
         epilog="Any config field can be set as --section.field VALUE (sections: model, optim, train), "

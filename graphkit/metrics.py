@@ -198,6 +198,7 @@ class ForecastErrors:
         self.sums: dict[str, Tensor] = {}
 
     def update(self, pred: Tensor, target: Tensor) -> None:
+        """Add a batch of predictions and targets ``[B, T, ...]`` (T = horizon steps) to the running sums."""
         if pred.shape != target.shape or pred.dim() < 2:
             raise ValueError(f"forecast errors need equal [B, T, ...] shapes, got {tuple(pred.shape)} and "
                              f"{tuple(target.shape)}")
@@ -214,6 +215,7 @@ class ForecastErrors:
             self.sums[k] = self.sums[k] + v.cpu() if k in self.sums else v.cpu()
 
     def result(self) -> dict[str, Any]:
+        """Masked MAE / RMSE / MAPE per horizon step and averaged over steps, from everything added."""
         if not self.sums:
             raise ValueError("no predictions were added")
         s = self.sums

@@ -57,8 +57,8 @@ def test_ogb_mol_example_runs_on_real_molecules(tmp_path):
     root = data_root()
     if root is None or not (Path(root) / "ogb" / "ogbg_molfreesolv").exists():
         pytest.skip("GRAPHKIT_DATA does not hold ogb/ogbg_molfreesolv")
-    proc = run([str(ROOT / "examples" / "ogb_mol.py"), "--dataset", "ogbg-molfreesolv", "--epochs", "1",
-                "--hidden", "16", "--out", str(tmp_path)],
+    proc = run([str(ROOT / "examples" / "ogb_mol.py"), "--dataset", "ogbg-molfreesolv", "--smoke",
+                "--out", str(tmp_path)],
                {"GRAPHKIT_DATA": root, "GRAPHKIT_CACHE": str(tmp_path / "c")})
     assert proc.returncode == 0, proc.stderr
     last = proc.stdout.strip().splitlines()[-1]
@@ -102,3 +102,16 @@ def test_graph_transformers_example_smoke(tmp_path):
     want = ["MUTAG GPS (full attention)", "MUTAG GPS (linear attention)", "MUTAG Graph-Mamba (degree order)",
             "MUTAG MPNN only (no mixer)"]
     assert [ln.split(":")[0] for ln in lines[-4:]] == want
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "examples").glob("*.py")))
+def test_every_example_says_what_it_shows_and_has_a_smoke_flag(script):
+    """Each example opens with a docstring saying what it shows, offers --smoke, and a test here runs it so."""
+    import ast
+
+    path = ROOT / "examples" / script
+    doc = ast.get_docstring(ast.parse(path.read_text()))
+    assert doc and len(doc.splitlines()[0]) > 20, f"{script} should open with what it shows"
+    assert '"--smoke"' in path.read_text(), f"{script} has no --smoke flag"
+    tests = Path(__file__).read_text()
+    assert f'"{script}"' in tests and "--smoke" in tests, f"no smoke test runs {script}"

@@ -45,6 +45,7 @@ class Loaded:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> str:
+        """One line: name, size, features, outputs, task, metric and split sizes."""
         if self.level == "forecast":
             return self.extra["describe"]
         n = len(self.dataset) if self.dataset is not None else self.data.num_nodes

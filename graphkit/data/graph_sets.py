@@ -26,7 +26,8 @@ import torch
 from torch_geometric.data import Data
 
 from graphkit.data.bundle import Loaded
-from graphkit.data.root import UntrustedPickleError, cache_dir, data_root, require_files
+from graphkit.data.checks import checked_loader
+from graphkit.data.root import DatasetFormatError, UntrustedPickleError, cache_dir, data_root, require_files
 from graphkit.metrics import AveragePrecision, MeanAbsoluteError
 from graphkit.ops import laplacian_pe, random_walk_se
 
@@ -96,16 +97,17 @@ def _split_index(sizes: list[int]) -> dict[str, torch.Tensor]:
 
 def _peptide_graph(item: Any, path: Path, i: int) -> Data:
     if not (isinstance(item, (tuple, list)) and len(item) == 4 and all(torch.is_tensor(t) for t in item)):
-        raise ValueError(f"{path}: graph {i} is not a tuple (x, edge_attr, edge_index, y) of tensors")
+        raise DatasetFormatError(f"{path}: graph {i} is not a tuple (x, edge_attr, edge_index, y) of tensors")
     x, edge_attr, edge_index, y = item
     if x.dim() != 2 or edge_index.dim() != 2 or edge_index.size(0) != 2 or edge_attr.size(0) != edge_index.size(1):
-        raise ValueError(f"{path}: graph {i} has inconsistent shapes x {tuple(x.shape)}, edge_attr "
+        raise DatasetFormatError(f"{path}: graph {i} has inconsistent shapes x {tuple(x.shape)}, edge_attr "
                          f"{tuple(edge_attr.shape)}, edge_index {tuple(edge_index.shape)}")
     if edge_index.numel() and int(edge_index.max()) >= x.size(0):
-        raise ValueError(f"{path}: graph {i} has an edge to node {int(edge_index.max())} of {x.size(0)}")
+        raise DatasetFormatError(f"{path}: graph {i} has an edge to node {int(edge_index.max())} of {x.size(0)}")
     return Data(x=x.long(), edge_attr=edge_attr.long(), edge_index=edge_index.long(), y=y.float().view(1, -1))
 
 
+@checked_loader
 def load_peptides(name: str, root: str | os.PathLike | None = None, download: bool = True) -> Loaded:
     """``peptides-func`` or ``peptides-struct`` with the official split."""
     name = name.lower()
@@ -122,16 +124,16 @@ def load_peptides(name: str, root: str | os.PathLike | None = None, download: bo
         try:
             items = torch.load(path, weights_only=True)
         except Exception as exc:  # truncated zip, pickle with code, not a torch file: all unusable
-            raise ValueError(f"{path} is not a readable tensor file (truncated, or holds more than tensors?): "
+            raise DatasetFormatError(f"{path} is not a readable tensor file (truncated, or holds more than tensors?): "
                              f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
         if not isinstance(items, (list, tuple)):
-            raise ValueError(f"{path}: expected a list of graphs, got {type(items).__name__}")
+            raise DatasetFormatError(f"{path}: expected a list of graphs, got {type(items).__name__}")
         graphs += [_peptide_graph(it, path, i) for i, it in enumerate(items)]
         sizes.append(len(items))
     tasks = graphs[0].y.size(1) if graphs else 0
     want = 10 if name == "peptides-func" else 11
     if tasks != want:
-        raise ValueError(f"{name}: graphs carry {tasks} targets, expected {want}")
+        raise DatasetFormatError(f"{name}: graphs carry {tasks} targets, expected {want}")
     metric = AveragePrecision() if name == "peptides-func" else MeanAbsoluteError()
     task = "binary" if name == "peptides-func" else "regression"
     return Loaded(name, "graph", task, 9, want, metric, dataset=GraphList(graphs), split=_split_index(sizes),
@@ -152,6 +154,7 @@ class _TensorUnpickler(pickle.Unpickler):
         raise UntrustedPickleError(f"a ZINC pickle wants {module}.{name}, which a data file should not need")
 
 
+@checked_loader
 def load_zinc(root: str | os.PathLike | None = None, download: bool = True) -> Loaded:
     """ZINC 12k (subset) with its official split; MAE on the constrained solubility target."""
     raw = data_root(root) / "zinc" / "raw"
@@ -168,15 +171,15 @@ def load_zinc(root: str | os.PathLike | None = None, download: bool = True) -> L
         except UntrustedPickleError:
             raise
         except Exception as exc:
-            raise ValueError(f"{path} is not a readable ZINC pickle (truncated or corrupt?): "
+            raise DatasetFormatError(f"{path} is not a readable ZINC pickle (truncated or corrupt?): "
                              f"{exc.__class__.__name__}: {exc}") from exc
         try:
             index = [int(v) for v in (raw / f"{s}.index").read_text().replace("\n", ",").split(",") if v.strip()]
         except ValueError as exc:
-            raise ValueError(f"{raw / f'{s}.index'}: expected comma-separated integers ({exc})") from exc
+            raise DatasetFormatError(f"{raw / f'{s}.index'}: expected comma-separated integers ({exc})") from exc
         for i in index:
             if not 0 <= i < len(mols):
-                raise ValueError(f"{raw / f'{s}.index'} names molecule {i} of {len(mols)}")
+                raise DatasetFormatError(f"{raw / f'{s}.index'} names molecule {i} of {len(mols)}")
             m = mols[i]
             adj = m["bond_type"]
             ei = adj.nonzero().t().contiguous()

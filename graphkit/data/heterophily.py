@@ -30,7 +30,8 @@ import torch
 from torch_geometric.data import Data
 
 from graphkit.data.bundle import Loaded
-from graphkit.data.root import data_root, require_files
+from graphkit.data.checks import checked_loader
+from graphkit.data.root import DatasetFormatError, data_root, require_files
 from graphkit.metrics import Accuracy, RocAuc
 from graphkit.ops import coalesce, remove_self_loops, to_undirected
 
@@ -61,10 +62,10 @@ def _table(path: Path) -> list[list[str]]:
     width = len(rows[0]) if rows else 0
     for i, r in enumerate(rows):
         if len(r) != width:
-            raise ValueError(f"{path}: line {i + 2} has {len(r)} tab-separated fields, expected {width} "
+            raise DatasetFormatError(f"{path}: line {i + 2} has {len(r)} tab-separated fields, expected {width} "
                              "(truncated or corrupt file?)")
     if not rows:
-        raise ValueError(f"{path} holds no rows (empty or truncated file)")
+        raise DatasetFormatError(f"{path} holds no rows (empty or truncated file)")
     return rows
 
 
@@ -77,10 +78,10 @@ def read_geom_gcn(raw: Path) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         labels = [int(r[2]) for r in rows]
         feats = [[float(v) for v in r[1].split(",")] if r[1] else [] for r in rows]
     except ValueError as exc:
-        raise ValueError(f"{feat_path}: a node id, feature or label is not a number ({exc})") from None
+        raise DatasetFormatError(f"{feat_path}: a node id, feature or label is not a number ({exc})") from None
     n = len(rows)
     if sorted(ids) != list(range(n)):
-        raise ValueError(f"{feat_path}: node ids must be 0..{n - 1}, each once")
+        raise DatasetFormatError(f"{feat_path}: node ids must be 0..{n - 1}, each once")
     widths = {len(f) for f in feats}
     id_lists = "feature_amount" in feat_path.read_text().split("\n", 1)[0] or len(widths) > 1
     if id_lists:  # film: each row lists the ids of its active features
@@ -97,9 +98,9 @@ def read_geom_gcn(raw: Path) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     try:
         edge_index = torch.tensor([[int(a), int(b)] for a, b in edges], dtype=torch.long).t()
     except ValueError as exc:
-        raise ValueError(f"{edge_path}: an edge holds a non-integer node id ({exc})") from None
+        raise DatasetFormatError(f"{edge_path}: an edge holds a non-integer node id ({exc})") from None
     if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= n):
-        raise ValueError(f"{edge_path}: node id {int(edge_index.max())} out of range for {n} nodes")
+        raise DatasetFormatError(f"{edge_path}: node id {int(edge_index.max())} out of range for {n} nodes")
     return x, y, edge_index
 
 
@@ -107,7 +108,7 @@ def _mask_splits(train: np.ndarray, valid: np.ndarray, test: np.ndarray, where: 
     n = train.shape[-1]
     for name, m in (("train", train), ("valid", valid), ("test", test)):
         if m.shape != (n,):
-            raise ValueError(f"{where}: the {name} mask has shape {m.shape}, expected ({n},)")
+            raise DatasetFormatError(f"{where}: the {name} mask has shape {m.shape}, expected ({n},)")
     return {k: torch.from_numpy(np.asarray(m).astype(bool)).nonzero().view(-1)
             for k, m in (("train", train), ("valid", valid), ("test", test))}
 
@@ -118,11 +119,12 @@ def read_split_npz(path: Path, num_nodes: int) -> dict[str, torch.Tensor]:
         with np.load(path) as z:
             masks = [z[k] for k in ("train_mask", "val_mask", "test_mask")]
     except KeyError as exc:
-        raise ValueError(f"{path}: missing array ({exc.args[0]}; expected train_mask, val_mask, test_mask)") from None
+        raise DatasetFormatError(f"{path}: missing array ({exc.args[0]}; expected train_mask, val_mask, "
+                                 "test_mask)") from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path} is not a readable .npz file (truncated or corrupt?): {exc}") from None
+        raise DatasetFormatError(f"{path} is not a readable .npz file (truncated or corrupt?): {exc}") from None
     if masks[0].shape != (num_nodes,):
-        raise ValueError(f"{path}: masks have shape {masks[0].shape} but the graph has {num_nodes} nodes")
+        raise DatasetFormatError(f"{path}: masks have shape {masks[0].shape} but the graph has {num_nodes} nodes")
     return _mask_splits(*masks, where=str(path))
 
 
@@ -136,6 +138,7 @@ def _node_task(name: str, data: Data, folds: list[dict[str, torch.Tensor]], spli
                   split=folds[0], folds=folds, extra={"splits": splits})
 
 
+@checked_loader
 def load_geom_gcn(name: str, root: str | None = None, download: bool = True) -> Loaded:
     """WebKB (``cornell``, ``texas``, ``wisconsin``, ``washington``) or ``film``/``actor`` with 10 splits."""
     key = name.lower()
@@ -155,6 +158,7 @@ def load_geom_gcn(name: str, root: str | None = None, download: bool = True) -> 
     return _node_task("Actor" if key == "film" else key.capitalize(), data, folds, "geom-gcn")
 
 
+@checked_loader
 def load_platonov(name: str, root: str | None = None, download: bool = True) -> Loaded:
     """One of Platonov et al.'s ``.npz`` sets (see the module docstring) with its 10 splits."""
     key = name.lower().replace("-", "_")
@@ -169,24 +173,24 @@ def load_platonov(name: str, root: str | None = None, download: bool = True) -> 
             arrays = {k: z[k] for k in ("node_features", "node_labels", "edges", "train_masks", "val_masks",
                                         "test_masks")}
     except KeyError as exc:
-        raise ValueError(f"{path}: missing array ({exc.args[0]})") from None
+        raise DatasetFormatError(f"{path}: missing array ({exc.args[0]})") from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path} is not a readable .npz file (truncated or corrupt?): {exc}") from None
+        raise DatasetFormatError(f"{path} is not a readable .npz file (truncated or corrupt?): {exc}") from None
     x = torch.from_numpy(arrays["node_features"]).float()
     y = torch.from_numpy(arrays["node_labels"]).long()
     n = x.size(0)
     if x.dim() != 2 or y.shape != (n,):
-        raise ValueError(f"{path}: node_features {tuple(x.shape)} and node_labels {tuple(y.shape)} disagree")
+        raise DatasetFormatError(f"{path}: node_features {tuple(x.shape)} and node_labels {tuple(y.shape)} disagree")
     if not bool(torch.isfinite(x).all()):
-        raise ValueError(f"{path}: node_features hold NaN or inf")
+        raise DatasetFormatError(f"{path}: node_features hold NaN or inf")
     edges = torch.from_numpy(arrays["edges"]).long()
     if edges.dim() != 2 or edges.size(1) != 2:
-        raise ValueError(f"{path}: edges must have shape (E, 2), got {tuple(edges.shape)}")
+        raise DatasetFormatError(f"{path}: edges must have shape (E, 2), got {tuple(edges.shape)}")
     if edges.numel() and (int(edges.min()) < 0 or int(edges.max()) >= n):
-        raise ValueError(f"{path}: an edge names node {int(edges.max())}, out of range for {n} nodes")
+        raise DatasetFormatError(f"{path}: an edge names node {int(edges.max())}, out of range for {n} nodes")
     masks = [arrays[k] for k in ("train_masks", "val_masks", "test_masks")]
     if masks[0].ndim != 2:
-        raise ValueError(f"{path}: masks must have shape (splits, N), got {masks[0].shape}")
+        raise DatasetFormatError(f"{path}: masks must have shape (splits, N), got {masks[0].shape}")
     folds = [_mask_splits(masks[0][i], masks[1][i], masks[2][i], str(path)) for i in range(masks[0].shape[0])]
     data = Data(x=x, edge_index=_undirected(edges.t().contiguous(), n), y=y)
     pretty = key.replace("_", "-").capitalize()
@@ -204,6 +208,7 @@ def random_splits(num_nodes: int, count: int = SPLITS, train: float = 0.48, vali
     return out
 
 
+@checked_loader
 def load_planetoid_geom(name: str, root: str | None = None, split: str = "geom-gcn",
                         download: bool = True) -> Loaded:
     """Cora / CiteSeer / PubMed as full-supervised node classification with 10 splits.

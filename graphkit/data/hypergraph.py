@@ -25,7 +25,8 @@ import torch
 from torch_geometric.data import Data
 
 from graphkit.data.bundle import Loaded
-from graphkit.data.root import data_root, load_data_pickle, require_files
+from graphkit.data.checks import checked_loader
+from graphkit.data.root import DatasetFormatError, data_root, load_data_pickle, require_files
 from graphkit.metrics import Accuracy
 from graphkit.ops import Hypergraph, hypergraph_self_loops
 
@@ -50,7 +51,7 @@ def read_hypergcn(folder: Path) -> tuple[torch.Tensor, torch.Tensor, Hypergraph,
     """``x: [N, F]``, ``y: [N]``, the hypergraph and HyperGCN's splits from one dataset folder."""
     feats = load_data_pickle(folder / "features.pickle")
     if not hasattr(feats, "toarray") or len(getattr(feats, "shape", ())) != 2:
-        raise ValueError(f"{folder / 'features.pickle'} should hold a 2-D scipy sparse matrix, "
+        raise DatasetFormatError(f"{folder / 'features.pickle'} should hold a 2-D scipy sparse matrix, "
                          f"got {type(feats).__name__}")
     x = torch.from_numpy(np.asarray(feats.toarray(), dtype=np.float32))
     n = x.size(0)
@@ -58,12 +59,12 @@ def read_hypergcn(folder: Path) -> tuple[torch.Tensor, torch.Tensor, Hypergraph,
     try:
         y = torch.tensor([int(v) for v in labels], dtype=torch.long)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{folder / 'labels.pickle'} should hold a list of class ids: {exc}") from None
+        raise DatasetFormatError(f"{folder / 'labels.pickle'} should hold a list of class ids: {exc}") from None
     if y.numel() != n:
-        raise ValueError(f"{folder}: {y.numel()} labels for {n} feature rows")
+        raise DatasetFormatError(f"{folder}: {y.numel()} labels for {n} feature rows")
     edges = load_data_pickle(folder / "hypergraph.pickle")
     if not isinstance(edges, dict):
-        raise ValueError(f"{folder / 'hypergraph.pickle'} should hold a dict hyperedge -> nodes, "
+        raise DatasetFormatError(f"{folder / 'hypergraph.pickle'} should hold a dict hyperedge -> nodes, "
                          f"got {type(edges).__name__}")
     nodes, ids = [], []
     for e, members in enumerate(edges.values()):
@@ -72,7 +73,8 @@ def read_hypergcn(folder: Path) -> tuple[torch.Tensor, torch.Tensor, Hypergraph,
         ids += [e] * len(m)
     inc = torch.tensor([nodes, ids], dtype=torch.long).view(2, -1)
     if inc.numel() and (int(inc[0].min()) < 0 or int(inc[0].max()) >= n):
-        raise ValueError(f"{folder / 'hypergraph.pickle'}: node id {int(inc[0].max())} out of range for {n} nodes")
+        raise DatasetFormatError(f"{folder / 'hypergraph.pickle'}: node id {int(inc[0].max())} out of range for "
+                                 f"{n} nodes")
     hg = Hypergraph(inc, n, len(edges))
     splits = []
     for i in range(1, 11):
@@ -83,6 +85,7 @@ def read_hypergcn(folder: Path) -> tuple[torch.Tensor, torch.Tensor, Hypergraph,
     return x, y, hg, splits
 
 
+@checked_loader
 def load_hypergraph(kind: str, name: str, root: str | None = None, split: str = "allset",
                     self_loops: bool = True, download: bool = True) -> Loaded:
     """Load ``(kind, name)`` in ``{cocitation: cora, citeseer, pubmed; coauthorship: cora, dblp}``.
@@ -105,7 +108,7 @@ def load_hypergraph(kind: str, name: str, root: str | None = None, split: str = 
         folds = allset_splits(x.size(0))
     elif split == "hypergcn":
         if not hypergcn_splits:
-            raise ValueError(f"{folder / 'splits'} holds no HyperGCN split files (1.pickle ... 10.pickle)")
+            raise DatasetFormatError(f"{folder / 'splits'} holds no HyperGCN split files (1.pickle ... 10.pickle)")
         folds = hypergcn_splits
     else:
         raise ValueError(f"split must be 'allset' or 'hypergcn', got {split!r}")

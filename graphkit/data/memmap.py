@@ -14,8 +14,16 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from graphkit.data.root import DatasetFormatError
+
 
 class MemmapFeatures:
+    """Node features in a file on disk, read row by row when a mini-batch needs them.
+
+    ``features[ids]`` reads the rows of ``ids`` (sorted and de-duplicated first so the reads are contiguous)
+    and returns a float tensor in the order asked; ``shape``, ``size()`` and ``len()`` behave like a tensor's.
+    The file is a raw C-order ``[num_nodes, num_features]`` array of ``dtype`` (see :func:`write_memmap`).
+    """
     def __init__(self, path: str | os.PathLike, num_nodes: int, num_features: int, dtype: str = "float32"):
         path = Path(path)
         if not path.exists():
@@ -24,8 +32,8 @@ class MemmapFeatures:
         want = num_nodes * num_features * itemsize
         have = path.stat().st_size
         if have != want:
-            raise ValueError(f"{path} holds {have} bytes; [{num_nodes}, {num_features}] {dtype} needs {want} "
-                             "(truncated, or another shape or dtype?)")
+            raise DatasetFormatError(f"{path} holds {have} bytes; [{num_nodes}, {num_features}] {dtype} needs "
+                                     f"{want} (truncated, or another shape or dtype?)")
         self.path, self.shape, self.dtype = path, (num_nodes, num_features), dtype
         self._array = np.memmap(path, dtype=dtype, mode="r", shape=self.shape)
 
@@ -33,6 +41,7 @@ class MemmapFeatures:
         return self.shape[0]
 
     def size(self, dim: int | None = None):
+        """``(num_nodes, num_features)``, or one of them with ``dim``, as ``Tensor.size``."""
         return self.shape if dim is None else self.shape[dim]
 
     def __getitem__(self, ids: Tensor) -> Tensor:

@@ -20,12 +20,14 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from graphkit.data.bundle import Loaded
+from graphkit.data.checks import checked_loader
 from graphkit.data.root import (
-    DatasetNotFoundError,
+    DatasetFormatError,
     cache_dir,
     data_root,
     missing_files_error,
@@ -148,11 +150,43 @@ def ogb_dataset(name: str, root: str | os.PathLike | None = None, download: bool
     try:
         return process_in_cache("ogb", dirname, home, build)
     except Exception as exc:
-        raise DatasetNotFoundError(
-            f"dataset {name!r}: processing or reading its cache under {cache_dir() / 'ogb'} failed "
-            f"({exc.__class__.__name__}: {exc}); delete that folder to rebuild it from the raw files") from exc
+        raise DatasetFormatError(
+            f"dataset {name!r}: processing its raw files in {home} or reading its cache under "
+            f"{cache_dir() / 'ogb'} failed ({exc.__class__.__name__}: {exc}); check the raw files (truncated or "
+            "corrupt?) or delete the cache folder to rebuild it") from exc
 
 
+def _split_index(name: str, split: str, v: Any) -> torch.Tensor:
+    """OGB's split ids as a long tensor; ids read as floats (a NaN or a stray value in the csv) are an error."""
+    t = torch.as_tensor(v)
+    if t.is_floating_point():
+        if not bool(torch.isfinite(t).all()) or not bool((t == t.round()).all()):
+            raise DatasetFormatError(f"dataset {name!r}: split {split!r} holds ids that are not integers "
+                                     "(a corrupt split/*.csv.gz file?)")
+    return t.long()
+
+
+def _check_mol_vocab(name: str, ds: Any) -> None:
+    """Atom / bond features are category ids that index the encoders' tables: each column in range."""
+    from ogb.utils.features import get_atom_feature_dims, get_bond_feature_dims
+
+    store = ds._data
+    for key, dims in (("x", get_atom_feature_dims()), ("edge_attr", get_bond_feature_dims())):
+        t = getattr(store, key, None)
+        if t is None or t.numel() == 0:
+            continue
+        if t.dim() != 2 or t.size(1) != len(dims) or t.is_floating_point():
+            raise DatasetFormatError(f"dataset {name!r}: {key} must be [*, {len(dims)}] integer category ids, "
+                                     f"got {t.dtype} of shape {tuple(t.shape)}")
+        hi = torch.tensor(dims)
+        bad = (t < 0) | (t >= hi)
+        if bool(bad.any()):
+            row, col = (int(v) for v in bad.nonzero()[0])
+            raise DatasetFormatError(f"dataset {name!r}: {key}[{row}, {col}] = {int(t[row, col])} is not a category "
+                                     f"id in [0, {dims[col]}) (a corrupt raw file?)")
+
+
+@checked_loader
 def load_ogb(name: str, root: str | os.PathLike | None = None, download: bool = True) -> Loaded:
     """Load an OGB dataset with its official split and Evaluator.
 
@@ -174,15 +208,17 @@ def load_ogb(name: str, root: str | os.PathLike | None = None, download: bool = 
     task = TASKS[meta["task type"]]
     metric = OGBMetric(name)
     if level == "ogbg":
-        split = {k: v.long() if hasattr(v, "long") else torch.as_tensor(v) for k, v in ds.get_idx_split().items()}
+        split = {k: _split_index(name, k, v) for k, v in ds.get_idx_split().items()}
         num_features = ds.num_node_features
         num_outputs = int(meta["num tasks"])
+        if meta.get("data type", "") == "mol":
+            _check_mol_vocab(name, ds)
         return Loaded(name, "graph", task, num_features, num_outputs, metric, dataset=ds, split=split,
                       extra={"mol": meta.get("data type", "") == "mol",
                              "edge_features": ds.num_edge_features})
     data = ds[0]
     if level == "ogbn":
-        split = {k: torch.as_tensor(v).long() for k, v in ds.get_idx_split().items()}
+        split = {k: _split_index(name, k, v) for k, v in ds.get_idx_split().items()}
         classes = int(meta["num classes"])
         outputs = classes if task == "multiclass" else int(meta["num tasks"])
         return Loaded(name, "node", task, data.num_features, outputs, metric, data=data, split=split)

@@ -39,7 +39,13 @@ class DatasetNotFoundError(FileNotFoundError):
     """Raised when a dataset's files are absent and could not be downloaded."""
 
 
+class DatasetFormatError(ValueError):
+    """A dataset file exists but cannot be read as its format says: truncated, corrupt, wrong shape or type,
+    or values that are not finite. The message names the file (or the dataset and the field)."""
+
+
 def missing_files_error(name: str, directory: Path, files: list[str], how: str) -> DatasetNotFoundError:
+    """A :class:`DatasetNotFoundError` naming the dataset, the folder, the missing files and what to do."""
     missing = [f for f in files if not (directory / f).exists()]
     return DatasetNotFoundError(
         f"dataset {name!r}: {len(missing)} of {len(files)} expected files are missing in {directory.resolve()} "
@@ -179,10 +185,12 @@ PICKLE_ALLOWED = {
     ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
     ("numpy", "ndarray"), ("numpy", "dtype"),
     ("_codecs", "encode"),  # protocol-2 pickles written by Python 3 spell bytes this way (str -> bytes only)
+    # Planetoid's adjacency dict is a defaultdict(list)
+    ("collections", "defaultdict"), ("builtins", "list"), ("__builtin__", "list"),
 }
 
 
-class UntrustedPickleError(ValueError):
+class UntrustedPickleError(DatasetFormatError):
     """A pickle names a class outside the allowed data types."""
 
 
@@ -212,5 +220,5 @@ def load_data_pickle(path: Path, allow_any: bool = False) -> Any:
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             MemoryError) as exc:
-        raise ValueError(f"{path} is not a readable pickle (truncated or corrupt?): "
+        raise DatasetFormatError(f"{path} is not a readable pickle (truncated or corrupt?): "
                          f"{exc.__class__.__name__}: {exc}") from exc

@@ -32,13 +32,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from graphkit.data.root import data_root, load_data_pickle, missing_files_error, require_files
+from graphkit.data.checks import checked_loader
+from graphkit.data.root import DatasetFormatError, data_root, load_data_pickle, missing_files_error, require_files
 
 DCRNN = "https://raw.githubusercontent.com/liyaguang/DCRNN/602afd9d767d3aa1c9b3eac51710d6aeee12c227/data"
 TGCN = "https://raw.githubusercontent.com/lehaifeng/T-GCN/219a2346f5bf68d54d91a948e7a41a08f9edc46b/T-GCN/T-GCN-PyTorch/data"
 
 
-class TrafficFormatError(ValueError):
+class TrafficFormatError(DatasetFormatError):
     """A traffic data file is present but does not have the expected layout."""
 
 
@@ -73,10 +74,12 @@ class TrafficSeries:
 
     @property
     def num_steps(self) -> int:
+        """Number of time steps in the series."""
         return self.values.size(0)
 
     @property
     def num_nodes(self) -> int:
+        """Number of sensors."""
         return self.values.size(1)
 
 
@@ -315,6 +318,7 @@ for _name, _start in (("PEMS03", "2018-09-01"), ("PEMS04", "2018-01-01"), ("PEMS
                                        _read_astgcn(_name, _start), "astgcn")
 
 
+@checked_loader
 def load_series(name: str, root: str | Path | None = None, download: bool = True) -> TrafficSeries:
     """Read traffic set ``name`` (``metr-la``, ``pems-bay``, ``pemsd7m``, ``pems03/04/07/08``, ``los-loop``,
     ``sz-taxi``) from ``<root>/traffic/<name>/`` (METR-LA's graph may also sit in ``sensor_graph/``).
@@ -364,9 +368,11 @@ class StandardScaler:
     std: float
 
     def transform(self, x: Tensor) -> Tensor:
+        """Subtract the training mean and divide by the training standard deviation."""
         return (x - self.mean) / self.std
 
     def inverse(self, x: Tensor) -> Tensor:
+        """Undo :meth:`transform` (back to the original units)."""
         return x * self.std + self.mean
 
 
@@ -377,9 +383,11 @@ class MaxScaler:
     max: float
 
     def transform(self, x: Tensor) -> Tensor:
+        """Divide by the training maximum."""
         return x / self.max
 
     def inverse(self, x: Tensor) -> Tensor:
+        """Undo :meth:`transform` (back to the original units)."""
         return x * self.max
 
 
@@ -462,10 +470,12 @@ class ForecastData:
 
     @property
     def num_nodes(self) -> int:
+        """Number of sensors."""
         return self.series.num_nodes
 
     @property
     def num_features(self) -> int:
+        """Input channels per sensor and step (the signal plus any time covariates)."""
         return self.inputs.size(-1)
 
     def windows(self, starts: Tensor) -> tuple[Tensor, Tensor]:
@@ -522,6 +532,7 @@ def prepare(series: TrafficSeries, protocol: str = "dcrnn", t_in: int = 12, t_ou
 
 
 def describe(data: ForecastData) -> str:
+    """One line describing prepared forecasting data: sensors, steps, windows per split, missing share."""
     s = data.series
     sizes = "/".join(str(len(v)) for v in data.starts.values())
     missing = 1.0 - float(s.mask.float().mean())
@@ -536,6 +547,7 @@ __all__ = ["ForecastData", "MaxScaler", "PROTOCOLS", "SERIES", "StandardScaler",
            "read_sensor_pickle", "stgcn_adjacency", "window_starts"]
 
 
+@checked_loader
 def forecast_task(name: str, root: str | Path | None = None, protocol: str = "auto", t_in: int = 12,
                   t_out: int = 12, covariates: str = "auto"):
     """A traffic set as a :class:`~graphkit.data.Loaded` of level ``forecast`` for the trainer.

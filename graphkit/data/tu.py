@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from graphkit.data.bundle import Loaded
+from graphkit.data.checks import checked_loader
 from graphkit.data.root import data_root, missing_files_error, process_in_cache, trusted_cache_load
 from graphkit.metrics import Accuracy
 
@@ -43,6 +44,7 @@ def stratified_folds(labels: torch.Tensor, k: int = 10, seed: int = 0) -> list[d
             for tr, te in skf.split(np.zeros(len(y)), y)]
 
 
+@checked_loader
 def load_tu(name: str, root: str | os.PathLike | None = None, download: bool = True,
             folds: int = 10, fold_seed: int = 0) -> Loaded:
     """Load a TU dataset by its exact name (``MUTAG``, ``PROTEINS``) with ``folds`` CV splits.

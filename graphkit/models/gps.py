@@ -179,6 +179,15 @@ class GraphMambaConfig(GPSConfig):
 
 
 class GraphGPS(nn.Module):
+    """GraphGPS (Rampasek et al. 2022): encoders, then ``num_layers`` GPS blocks, then a head.
+
+    Each block adds a local message-passing layer (``cfg.local``: GatedGCN, GINE, GIN or GCN) and a global
+    mixer (``cfg.mixer``: full attention, linear / Performer attention or bidirectional Mamba over an ordering)
+    with residuals, norms and an MLP. Positional / structural encodings (``cfg.encoding``: ``rwse``, ``lap``)
+    are concatenated to the node embedding. Graph level: ``model(batch)`` with a PyG ``Batch`` -> ``[B,
+    out_channels]``; node level: ``model(x, edge_index_or_adj)`` -> ``[N, out_channels]``. Graph-Mamba is
+    this class with :class:`GraphMambaConfig`.
+    """
     def __init__(self, cfg: GPSConfig):
         super().__init__()
         self.cfg = cfg
@@ -210,6 +219,7 @@ class GraphGPS(nn.Module):
 
     def embed(self, x: Tensor, edge_index: Tensor, batch: Tensor, num_graphs: int, edge_attr: Tensor | None,
               data: Any = None) -> Tensor:
+        """Node embeddings after the last block, ``[N, hidden]`` (before pooling and the head)."""
         h = self._encode(x, data, batch)
         e = _apply_edge_encoder(self.cfg, self.edge_encoder, edge_attr)
         order = node_order(self.cfg, edge_index, batch, h.size(0), num_graphs, self.training)
@@ -289,6 +299,12 @@ def hop_tokens(x: Tensor, edge_index: Tensor, num_nodes: int, hops: int, walks: 
 
 
 class GMN(nn.Module):
+    """GMN (Behrouz & Hashemi 2024): each node's neighbourhood as a sequence of tokens, read by Mamba.
+
+    Tokens are hop aggregates (exact random-walk averages for hops 1..k) or sampled random walks; a
+    bidirectional Mamba reads each node's token sequence (far to near), and its output joins a local MPNN
+    layer's. Graph level: ``model(batch)`` -> ``[B, out_channels]``; node level: ``model(x, edge_index)``.
+    """
     def __init__(self, cfg: GMNConfig):
         super().__init__()
         self.cfg = cfg
@@ -306,6 +322,7 @@ class GMN(nn.Module):
         self.head = nn.Sequential(nn.Linear(h, h), nn.ReLU(), nn.Linear(h, cfg.out_channels))
 
     def embed(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None) -> Tensor:
+        """Node embeddings ``[N, hidden]`` from the token sequences plus the local layer."""
         h = _apply_node_encoder(self.cfg, self.node_encoder, x)
         n = h.size(0)
         walks = self.cfg.walks if self.cfg.tokens == "walks" else 0

@@ -60,7 +60,9 @@ class LinkModel(nn.Module):
         self.predictor = LinkPredictor(cfg.hidden, cfg.predictor_layers, cfg.dropout)
 
     def encode(self, x: Tensor, edge_index: Any) -> Tensor:
+        """Node embeddings ``[N, hidden]`` from the encoder GNN."""
         return self.encoder(x, edge_index)
 
     def score(self, z: Tensor, pairs: Tensor) -> Tensor:
+        """Logits for node pairs ``pairs: [2, P]`` given embeddings ``z`` -> ``[P]``."""
         return self.predictor(z.index_select(0, pairs[0]), z.index_select(0, pairs[1]))

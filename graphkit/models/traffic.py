@@ -66,11 +66,13 @@ class STGCNConfig:
 
     @property
     def channel_sizes(self) -> tuple[int, int, int]:
+        """``channels`` ('64,16,64') as three ints: temporal, spatial, output width."""
         a, b, c = (int(v) for v in self.channels.split(","))
         return a, b, c
 
 
 class STConvBlock(nn.Module):
+    """STGCN's sandwich: gated temporal conv -> graph conv (Chebyshev or first order) -> temporal conv -> layer norm."""
     def __init__(self, c_in: int, channels: tuple[int, int, int], num_nodes: int, kt: int, ks: int,
                  graph_conv: str, dropout: float):
         super().__init__()
@@ -161,6 +163,14 @@ class GraphWaveNetConfig:
 
 
 class GraphWaveNet(nn.Module):
+    """Graph WaveNet (Wu et al. 2019): dilated gated temporal convolutions with diffusion graph convolutions.
+
+    Diffusion runs over the road graph's forward / backward transitions plus a learned adaptive adjacency
+    (node embeddings E1 E2^T); skip connections feed a two-layer output head that predicts all ``t_out``
+    steps at once. ``model(x [B, T, N, F], SensorGraph) -> [B, t_out, N]``. With
+    :class:`VirtualNodeSTGNNConfig` the adaptive adjacency is the semi-adaptive one over sensors plus virtual
+    nodes.
+    """
     def __init__(self, cfg: GraphWaveNetConfig):
         super().__init__()
         self.cfg = cfg
@@ -285,6 +295,7 @@ class _TransformerLayer(nn.Module):
 
 
 class STTNBlock(nn.Module):
+    """One spatial-temporal transformer block: attention over sensors at each step, then over steps per sensor."""
     def __init__(self, cfg: STTNConfig):
         super().__init__()
         d = cfg.hidden
@@ -311,6 +322,9 @@ class STTNBlock(nn.Module):
 
 
 class STTN(nn.Module):
+    """STTN (Xu et al. 2020): spatial transformers (dynamic sensor-to-sensor attention plus a fixed graph
+    convolution) and temporal transformers, stacked; ``model(x [B, T, N, F], SensorGraph) -> [B, t_out, N]``.
+    """
     def __init__(self, cfg: STTNConfig):
         super().__init__()
         self.cfg = cfg
@@ -342,6 +356,10 @@ class TGCNConfig:
 
 
 class TGCN(nn.Module):
+    """T-GCN (Zhao et al. 2019): a GRU whose gates are graph convolutions, read over the input window;
+    a linear head maps the last hidden state to all ``t_out`` steps. ``model(x [B, T, N, F], graph) ->
+    [B, t_out, N]``.
+    """
     def __init__(self, cfg: TGCNConfig):
         super().__init__()
         self.cfg = cfg

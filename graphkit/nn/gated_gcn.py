@@ -21,6 +21,12 @@ from graphkit.ops import check, scatter
 
 
 class GatedGCNConv(nn.Module):
+    """Residual gated graph convolution (Bresson & Laurent 2017; GraphGPS's ``gatedgcn`` local layer).
+
+    Edge gates ``sigma(C e_ij + D h_i + E h_j)`` weight the messages ``B h_j``; node and edge states are updated
+    together (batch norm, ReLU, dropout, residual). ``conv(x [N, C], edge_index [2, E], edge_attr [E, C]) ->
+    (x', edge_attr')``.
+    """
     def __init__(self, channels: int, dropout: float = 0.0, batch_norm: bool = True, residual: bool = True,
                  eps: float = 1e-6):
         super().__init__()

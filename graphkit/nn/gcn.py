@@ -65,6 +65,7 @@ class GCNConv(nn.Module):
         self._cached_adj = None
 
     def propagate(self, adj: Adjacency, x: Tensor) -> Tensor:
+        """Aggregate ``x`` over ``adj``: GCN-normalised (with self loops) or plain sums when ``normalize=False``."""
         if self.normalize:
             return gcn_aggregate(adj, x, self.improved, self.add_self_loops)
         return spmm(adj, x)

@@ -90,7 +90,8 @@ class GINEConv(_GINBase):
 
     Args:
         nn: module applied after aggregation.
-        eps, train_eps: as in :class:`GINConv`.
+        eps: as in :class:`GINConv`.
+        train_eps: as in :class:`GINConv`.
         edge_dim: edge feature size; when given, ``lin`` maps edge features to
             the node feature size (taken from ``nn``'s first ``in_features``).
 

@@ -65,6 +65,7 @@ class LinearAttentionMixer(nn.Module):
         return w * norms
 
     def redraw(self, generator: torch.Generator | None = None) -> None:
+        """Draw new orthogonal random features (Performer kernel only; a no-op for elu+1)."""
         if self.kernel == "performer":
             self.proj.copy_(self._orthogonal(self.features, self.dim, generator).to(self.proj))
 

@@ -14,6 +14,12 @@ from torch import Tensor, nn
 
 
 class LapPEEncoder(nn.Module):
+    """Encodes the first ``k`` Laplacian eigenvectors of each graph into ``out_channels`` features.
+
+    Each (eigenvector entry, eigenvalue) pair goes through a small MLP and is summed over the ``k`` pairs
+    (padding masked). ``sign_flip``: random sign flips of the eigenvectors while training (GraphGPS's
+    augmentation); ``sign_invariant``: phi(v) + phi(-v), exactly invariant to the sign ambiguity.
+    """
     def __init__(self, k: int, out_channels: int, hidden: int = 32, sign_flip: bool = True,
                  sign_invariant: bool = False):
         super().__init__()
@@ -39,6 +45,9 @@ class LapPEEncoder(nn.Module):
 
 
 class RWSEEncoder(nn.Module):
+    """Random-walk structural encodings (return probabilities for 1..k steps) -> batch norm -> linear:
+    ``[N, k] -> [N, out_channels]``.
+    """
     def __init__(self, k: int, out_channels: int):
         super().__init__()
         self.norm = nn.BatchNorm1d(k)

@@ -17,7 +17,8 @@ class SAGEConv(nn.Module):
     state dicts load. The mean is one sparse product (no ``E x F`` messages).
 
     Args:
-        in_channels, out_channels: feature sizes.
+        in_channels: input feature size.
+        out_channels: output feature size.
         normalize: L2-normalise the output rows.
         root_weight: add ``W_r x_i``.
         bias: bias of ``lin_l``.

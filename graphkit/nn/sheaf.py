@@ -93,16 +93,16 @@ class SheafDiffusionLayer(nn.Module):
         kind: ``"diag"``, ``"orthogonal"`` or ``"general"``.
         orthogonal_map: ``"householder"``, ``"matrix_exp"`` or ``"cayley"``.
         edge_weights: orthogonal sheaves: learn a symmetric weight per edge.
-        left_weights / right_weights: the ``d x d`` (identity init) and
-            ``C x C`` (orthogonal init) linear maps applied before diffusion.
+        left_weights: the ``d x d`` linear map (identity init) applied before diffusion.
+        right_weights: the ``C x C`` linear map (orthogonal init) applied before diffusion.
         use_act: ELU after the Laplacian product.
         sheaf_act: activation of the sheaf learner.
         sparse_learner: see :class:`SheafLearner`.
-        add_lp / add_hp: fixed extra stalk dimensions (see
-            :func:`graphkit.ops.fixed_maps`); the node states then have
-            ``d + add_lp + add_hp`` stalk dimensions.
-        normalised / augmented: Laplacian normalisation (see
-            :func:`graphkit.ops.sheaf_laplacian`).
+        add_lp: fixed extra low-pass stalk dimensions (see :func:`graphkit.ops.fixed_maps`); the node
+            states then have ``d + add_lp + add_hp`` stalk dimensions.
+        add_hp: fixed extra high-pass stalk dimensions (likewise).
+        normalised: normalise the Laplacian (see :func:`graphkit.ops.sheaf_laplacian`).
+        augmented: NSD's augmented degree ``D + I`` in the normalisation.
         dropout: on the states before diffusion (and on the learner's input
             except in the first layer, where the model passes ``learner_dropout=0``).
     """

@@ -46,6 +46,7 @@ class SensorGraph:
 
     @property
     def num_nodes(self) -> int:
+        """Number of sensors."""
         return self.weights.size(0)
 
     def to(self, device: torch.device | str) -> "SensorGraph":

@@ -17,6 +17,7 @@ _INDEX_DTYPES = (torch.int64, torch.int32)
 
 
 def enabled() -> bool:
+    """Whether input checks run (``GRAPHKIT_VALIDATE`` is not ``off``)."""
     return backend.validation_level() != "off"
 
 
@@ -119,5 +120,6 @@ def check_edge_values(value: object, num_edges: int, name: str = "edge_weight") 
 
 
 def check_reduce(reduce: str, allowed: tuple[str, ...]) -> None:
+    """Raise a ``ValueError`` naming ``reduce`` and the supported choices."""
     if reduce not in allowed:
         raise ValueError(f"reduce={reduce!r} is not supported; choose one of {allowed}")

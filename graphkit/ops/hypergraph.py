@@ -84,6 +84,7 @@ class Hypergraph:
 
     @property
     def nnz(self) -> int:
+        """Number of (node, hyperedge) memberships."""
         return self.incidence.size(1)
 
     def to(self, device: torch.device | str) -> "Hypergraph":

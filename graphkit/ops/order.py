@@ -27,6 +27,7 @@ def _sort_within_graphs(batch: Tensor, key: Tensor) -> Tensor:
 
 
 def identity_order(batch: Tensor) -> Tensor:
+    """Nodes in their stored order (``arange``), for blocks that take an ordering."""
     return torch.arange(batch.numel(), device=batch.device)
 
 
@@ -82,6 +83,7 @@ def bfs_order(edge_index: Tensor, batch: Tensor, num_nodes: int, num_graphs: int
 
 
 def inverse_permutation(perm: Tensor) -> Tensor:
+    """The permutation that undoes ``perm`` (``inv[perm[i]] = i``)."""
     inv = torch.empty_like(perm)
     inv[perm] = torch.arange(perm.numel(), device=perm.device)
     return inv

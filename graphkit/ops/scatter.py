@@ -112,6 +112,7 @@ def ptr_to_index(ptr: Tensor, num_items: int) -> Tensor:
 
 
 def check_ptr(ptr: object, num_items: int, name: str = "ptr") -> None:
+    """Check a CSR pointer: 1-d integer, starts at 0, non-decreasing, ends at ``num_items``."""
     if not check.enabled():
         return
     if not isinstance(ptr, Tensor) or ptr.dtype not in (torch.int64, torch.int32) or ptr.dim() != 1:

@@ -93,6 +93,7 @@ class SheafStructure:
 
     @property
     def num_edges(self) -> int:
+        """Number of directed edges (each undirected edge counted twice)."""
         return self.row.numel()
 
 

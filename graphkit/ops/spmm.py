@@ -123,10 +123,12 @@ class Adjacency:
     # -- properties ---------------------------------------------------------
     @property
     def num_edges(self) -> int:
+        """Number of stored (directed) edges."""
         return self.col.numel()
 
     @property
     def device(self) -> torch.device:
+        """The device the index tensors live on."""
         return self.col.device
 
     def __repr__(self) -> str:
@@ -405,7 +407,8 @@ def gcn_aggregate(graph: Any, x: Tensor, improved: bool = False, add_self_loops:
     Args:
         graph: :class:`Adjacency` or ``edge_index: [2, E]`` (square, ``N`` nodes).
         x: ``[N, F]``.
-        improved, add_self_loops: as in :func:`graphkit.ops.gcn_norm`.
+        improved: as in :func:`graphkit.ops.gcn_norm`.
+        add_self_loops: as in :func:`graphkit.ops.gcn_norm`.
         edge_weight: ``[E]`` weights in edge order (override the adjacency's).
 
     Returns:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,8 @@ class OptimConfig:
     cosine: bool = False  # cosine decay to 0 over the run's epochs (GraphGPS's cosine_with_warmup)
 
     def __post_init__(self):
+        check_numbers(self, "optim", positive=("lr", "gamma"), non_negative=("weight_decay", "group_weight_decay",
+                                                                              "step_size", "warmup_epochs"))
         if self.optimizer not in ("adam", "adamw"):
             raise ValueError(f"optim.optimizer must be 'adam' or 'adamw', got {self.optimizer!r}")
         if self.cosine and self.step_size > 0:
@@ -74,6 +77,21 @@ class TrainConfig:
     covariates: str = "auto"  # "none" | "tod" | "tod+dow"; auto = tod, none under the tgcn protocol
 
     def __post_init__(self):
+        check_numbers(self, "train", positive=("epochs", "batch_size", "negatives", "dist_timeout", "window_in",
+                                               "window_out"),
+                      non_negative=("iters_per_epoch", "patience", "loss_window", "threads", "num_workers",
+                                    "clip_grad"))
+        _choice("train.amp", self.amp, ("none", "bf16", "fp16"))
+        _choice("train.loss", self.loss, ("auto", "masked-mae", "sse", "l1"))
+        _choice("train.protocol", self.protocol, ("auto", "dcrnn", "astgcn", "stgcn", "tgcn"))
+        if self.fanouts:
+            try:
+                fan = [int(f) for f in self.fanouts.split(",")]
+            except ValueError:
+                fan = [0]
+            if not fan or any(f == 0 or f < -1 for f in fan):
+                raise ValueError(f"train.fanouts must be comma-separated neighbours per hop (each >= 1, or -1 for "
+                                 f"all), e.g. '15,10,5'; got {self.fanouts!r}")
         if self.select not in ("valid", "valid-loss", "last", "mean-curve", "test"):
             raise ValueError(f"train.select must be 'valid', 'valid-loss', 'last', 'mean-curve' or 'test', "
                              f"got {self.select!r}")
@@ -96,14 +114,87 @@ class ExperimentConfig:
     model_cfg: dict[str, Any] = field(default_factory=dict)  # overrides of the model's config dataclass
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (JSON-ready; what a run's config.json holds)."""
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ExperimentConfig":
+        """Rebuild from :meth:`to_dict`'s output (e.g. a run's config.json), checking names and types."""
+        if not isinstance(d, dict):
+            raise ValueError(f"an experiment config must be a JSON object, got {type(d).__name__}")
         d = dict(d)
-        d["optim"] = OptimConfig(**d.get("optim", {}))
-        d["train"] = TrainConfig(**d.get("train", {}))
-        return cls(**d)
+        d["optim"] = OptimConfig(**_typed(OptimConfig, d.get("optim", {}), "optim"))
+        d["train"] = TrainConfig(**_typed(TrainConfig, d.get("train", {}), "train"))
+        top = {k: v for k, v in d.items() if k not in ("optim", "train")}
+        return cls(optim=d["optim"], train=d["train"], **_typed(cls, top, "", skip=("optim", "train")))
+
+
+def _typed(cls: type, values: Any, section: str, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Check a dict of field values against ``cls``'s declared types (JSON numbers: ints pass as floats)."""
+    prefix = f"{section}." if section else ""
+    if not isinstance(values, dict):
+        raise ValueError(f"config section {section or 'top level'!r} must be an object, got {type(values).__name__}")
+    types = field_types(cls)
+    out = {}
+    for key, value in values.items():
+        if key in skip:
+            continue
+        if key not in types:
+            raise unknown_name("setting", f"{prefix}{key}", [f"{prefix}{k}" for k in types if k not in skip])
+        typ = types[key]
+        allowed = tuple(a for a in (typing.get_args(typ) or (typ,)) if isinstance(a, type))
+        origin = typing.get_origin(typ)
+        if origin is dict or dict in allowed:
+            ok = isinstance(value, dict)
+        elif float in allowed:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif int in allowed and bool not in allowed:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, allowed) if allowed else True
+        if value is None and type(None) in allowed:
+            ok = True
+        if not ok:
+            raise ValueError(f"{prefix}{key} must be {' or '.join(a.__name__ for a in allowed)}, "
+                             f"got {value!r} ({type(value).__name__})")
+        out[key] = value
+    return out
+
+
+def _choice(where: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{where} must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
+
+
+def check_numbers(obj: Any, section: str, positive: tuple[str, ...] = (), non_negative: tuple[str, ...] = ()) -> None:
+    """Every float field of ``obj`` finite; the named fields > 0 or >= 0; clear errors naming ``section.field``."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        where = f"{section}.{f.name}"
+        if not math.isfinite(value):
+            raise ValueError(f"{where} must be a finite number, got {value!r}")
+        if f.name in positive and value <= 0:
+            raise ValueError(f"{where} must be > 0, got {value!r}")
+        if f.name in non_negative and value < 0:
+            raise ValueError(f"{where} must be >= 0, got {value!r}")
+
+
+# Model settings that are sizes (>= 1) or probabilities ([0, 1)), checked on every --model.X override.
+SIZE_FIELDS = ("hidden", "num_layers", "heads", "channels", "layers")
+
+
+def check_model_value(name: str, value: Any, where: str) -> None:
+    """Range checks for a model setting given on the command line (each model config checks the rest)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if not math.isfinite(value):
+        raise ValueError(f"{where} must be a finite number, got {value!r}")
+    if (name in SIZE_FIELDS or name.endswith("_channels") or name.endswith("_layers")) and value < 1:
+        raise ValueError(f"{where} is a size and must be >= 1, got {value!r}")
+    if "dropout" in name and not 0 <= value < 1:
+        raise ValueError(f"{where} is a probability and must lie in [0, 1), got {value!r}")
 
 
 def parse_value(text: str, typ: Any, where: str) -> Any:
@@ -133,6 +224,7 @@ def parse_value(text: str, typ: Any, where: str) -> Any:
 
 
 def field_types(cls: type) -> dict[str, Any]:
+    """``{field name: resolved type}`` of a config dataclass."""
     hints = typing.get_type_hints(cls)
     return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
 
@@ -158,7 +250,10 @@ def apply_override(cfg: ExperimentConfig, key: str, text: str, model_cls: type |
         if section not in top:
             raise unknown_name("setting", key, list(top) + [f"optim.{k}" for k in field_types(OptimConfig)]
                                + [f"train.{k}" for k in field_types(TrainConfig)])
-        setattr(cfg, section, parse_value(text, top[section], f"--{key}"))
+        value = parse_value(text, top[section], f"--{key}")
+        if isinstance(value, int) and not isinstance(value, bool) and value < (1 if section == "seeds" else 0):
+            raise ValueError(f"--{key} must be {'>= 1' if section == 'seeds' else '>= 0'}, got {value}")
+        setattr(cfg, section, value)
         return
     if section == "model":
         if model_cls is None:
@@ -167,6 +262,7 @@ def apply_override(cfg: ExperimentConfig, key: str, text: str, model_cls: type |
         if name not in types:
             raise unknown_name(f"setting of {model_cls.__name__}", key, [f"model.{k}" for k in types])
         cfg.model_cfg[name] = parse_value(text, types[name], f"--{key}")
+        check_model_value(name, cfg.model_cfg[name], f"--{key}")
         return
     if section not in ("optim", "train"):
         raise unknown_name("setting group", section, ["model", "optim", "train"])

@@ -25,14 +25,17 @@ from torch import Tensor
 
 
 def world_size() -> int:
+    """Number of data-parallel processes (1 without torch.distributed)."""
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
 
 def rank() -> int:
+    """This process's rank (0 without torch.distributed)."""
     return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
 
 
 def is_main() -> bool:
+    """True on rank 0 (and in a single process): the one process that writes files and logs."""
     return rank() == 0
 
 
@@ -50,6 +53,7 @@ def setup(timeout_s: float = 300.0) -> bool:
 
 
 def device_for_rank(device: torch.device) -> torch.device:
+    """This rank's GPU (``LOCAL_RANK``) when running data-parallel on CUDA, else ``device``."""
     if device.type == "cuda" and world_size() > 1:
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     return device
@@ -71,6 +75,7 @@ def loss_weight(local: int) -> float:
 
 
 def wrap(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """``DistributedDataParallel(model)`` when running data-parallel, else ``model`` itself."""
     if world_size() == 1:
         return model
     from torch.nn.parallel import DistributedDataParallel
@@ -94,11 +99,13 @@ def gather(t: Tensor) -> Tensor:
 
 
 def barrier() -> None:
+    """Wait for every rank (no-op in a single process)."""
     if world_size() > 1:
         dist.barrier()
 
 
 def broadcast_object(obj: Any) -> Any:
+    """Rank 0's ``obj`` on every rank (no-op in a single process)."""
     if world_size() == 1:
         return obj
     box = [obj]

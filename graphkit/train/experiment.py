@@ -29,6 +29,7 @@ TASKS = {"node": NodeTask, "graph": GraphTask, "link": LinkTask, "forecast": For
 
 
 def resolve_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when available else CPU; anything else as ``torch.device``, checked to exist."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dev = torch.device(name)
@@ -92,6 +93,7 @@ def _aggregate_details(picked: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def format_summary(name: str, s: dict[str, Any]) -> str:
+    """The summary line printed at the end of a run: test (and valid) mean ± std over runs."""
     def pm(d):
         return f"{d['mean']:.4f}" + (f" ± {d['std']:.4f}" if d["std"] is not None else "")
 

@@ -33,6 +33,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def write_json(path: Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON, atomically."""
     atomic_write_bytes(path, (json.dumps(obj, indent=2, default=_jsonable) + "\n").encode())
 
 
@@ -45,6 +46,7 @@ def _jsonable(o: Any):
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Write rows of scalars as CSV, atomically (list / dict values are left out)."""
     rows = [{k: v for k, v in r.items() if not isinstance(v, (list, dict))} for r in rows]  # scalars only
     keys: list[str] = []
     for r in rows:
@@ -57,36 +59,118 @@ def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def rng_state() -> dict[str, Any]:
-    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    """Every generator's state as tensors and plain values (so checkpoints load with ``weights_only``)."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = {"torch": torch.get_rng_state(), "numpy": (str(kind), torch.from_numpy(keys.astype(np.int64)), int(pos),
+                                                       int(has_gauss), float(gauss)),
+             "python": random.getstate()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore the generators saved by :func:`rng_state` (checkpoint formats 1 and 2)."""
     torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
+    kind, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((kind, np.asarray(keys, dtype=np.int64).astype(np.uint32), pos, has_gauss, gauss))
     random.setstate(state["python"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def seed_everything(seed: int) -> None:
+    """Seed Python's, numpy's and torch's generators."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
 
 
+# Version of the checkpoint layout; bump it when the keys or their meaning change.
+CHECKPOINT_FORMAT = 2
+READABLE_FORMATS = (1, 2)  # 1: graphkit 0.1 before checkpoints were weights-only (numpy RNG state as an array)
+TRUST_ENV = "GRAPHKIT_TRUST_CHECKPOINTS"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be resumed from: unreadable, foreign, from another format, or for another model."""
+
+
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """``torch.save`` into memory, then an atomic replace: a kill never leaves a torn file."""
+    """``torch.save`` into memory, then an atomic replace: a kill never leaves a torn file.
+
+    ``state`` must hold only tensors and plain Python values, so that :func:`load_checkpoint` can read it
+    without unpickling arbitrary objects; the format version and graphkit's version are added.
+    """
+    import graphkit
+
     buf = io.BytesIO()
-    torch.save(state, buf)
+    torch.save({"format": CHECKPOINT_FORMAT, "graphkit": graphkit.__version__, **state}, buf)
     atomic_write_bytes(path, buf.getvalue())
 
 
-def load_checkpoint(path: Path) -> dict[str, Any]:
-    # Our own file (RNG states hold numpy/python objects), so a full unpickle.
-    return torch.load(path, map_location="cpu", weights_only=False)
+def load_checkpoint(path: Path, trust: bool | None = None) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint`.
+
+    Loads with ``weights_only=True``: a file that needs anything beyond tensors and plain values (an older
+    graphkit's checkpoint, or a file from elsewhere) is refused unless ``trust`` (default: the environment
+    variable ``GRAPHKIT_TRUST_CHECKPOINTS=1``), because unpickling can run arbitrary code. Raises
+    :class:`CheckpointError` naming the file for truncated / corrupt files and other formats.
+    """
+    import pickle
+    import zipfile
+
+    path = Path(path)
+    if trust is None:
+        trust = os.environ.get(TRUST_ENV, "") == "1"
+    if path.exists() and not zipfile.is_zipfile(path):  # torch.save writes a zip archive
+        raise CheckpointError(f"checkpoint {path} is truncated or not a torch checkpoint (not a zip archive); "
+                              "delete it to start that run over")
+    try:
+        with torch.serialization.safe_globals(_numpy_globals()):  # format 1 kept numpy's RNG state as an array
+            state = torch.load(path, map_location="cpu", weights_only=not trust)
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(
+            f"checkpoint {path} holds objects other than tensors and plain values (an older graphkit's checkpoint "
+            f"or a file from elsewhere); refusing to unpickle it. If you trust the file, set {TRUST_ENV}=1 "
+            f"({str(exc).splitlines()[0]})") from exc
+    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise CheckpointError(f"checkpoint {path} is truncated or not a torch checkpoint "
+                              f"({exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                              "delete it to start that run over") from exc
+    if not isinstance(state, dict) or "model" not in state:
+        raise CheckpointError(f"checkpoint {path} is not a graphkit training checkpoint (no model state)")
+    fmt = state.get("format", 1)
+    if fmt not in READABLE_FORMATS:
+        raise CheckpointError(
+            f"checkpoint {path} has format {fmt} (graphkit {state.get('graphkit', '< 0.1')}); this graphkit "
+            f"({_version()}) reads formats {', '.join(map(str, READABLE_FORMATS))}. Start the run over without "
+            "--resume, or resume it with the graphkit that wrote it")
+    return state
+
+
+def load_model_state(model: torch.nn.Module, state: dict[str, Any], path: Path) -> None:
+    """``model.load_state_dict`` that names the checkpoint and the mismatch when the model differs."""
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        detail = " ".join(str(exc).split())
+        raise CheckpointError(f"checkpoint {path} was written for a different model or configuration: "
+                              f"{detail[:600]}") from exc
+
+
+def _numpy_globals() -> list[Any]:
+    core = getattr(np, "_core", None) or np.core
+    allowed = [core.multiarray._reconstruct, np.ndarray, np.dtype]
+    return allowed + [type(np.dtype(t)) for t in ("uint32", "int64", "float64")]
+
+
+def _version() -> str:
+    import graphkit
+
+    return graphkit.__version__
 
 
 def environment(device: torch.device) -> dict[str, Any]:
@@ -152,6 +236,7 @@ def plot_curves(path: Path, runs: list[list[dict[str, Any]]], metric: str, title
 
 
 def load_json(path: Path) -> Any:
+    """Read a JSON file."""
     return json.loads(Path(path).read_text())
 
 

@@ -119,8 +119,11 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
     ckpt = run_dir / CHECKPOINT
     if resume and ckpt.exists():
         state = io.load_checkpoint(ckpt)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        io.load_model_state(model, state["model"], ckpt)
+        try:
+            optimizer.load_state_dict(state["optimizer"])
+        except (ValueError, KeyError) as exc:
+            raise io.CheckpointError(f"checkpoint {ckpt}: its optimizer state does not fit this model ({exc})") from exc
         if scheduler is not None:
             scheduler.load_state_dict(state["scheduler"])
         generator.set_state(state["generator"])

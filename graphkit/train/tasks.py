@@ -42,6 +42,7 @@ class Precision:
         self.scaler = torch.amp.GradScaler("cuda") if amp == "fp16" else None
 
     def autocast(self):
+        """The autocast context for forward passes (a no-op context for ``amp='none'``)."""
         import contextlib
 
         if self.amp == "none":
@@ -50,6 +51,7 @@ class Precision:
         return torch.autocast(self.device.type, dtype=dtype)
 
     def step(self, loss: Tensor, model, optimizer, clip: float = 0.0) -> None:
+        """Backward (scaled for fp16), optional gradient clipping, optimizer step."""
         optimizer.zero_grad()
         if self.scaler is not None:
             self.scaler.scale(loss).backward()
@@ -142,6 +144,7 @@ class NodeTask:
             raise ValueError("train.fanouts (neighbour sampling) applies to graphs, not hypergraphs")
 
     def train_epoch(self, model, optimizer, generator: torch.Generator, progress: bool = False) -> float:
+        """One epoch (a full-batch step, or sampled mini-batches with ``train.fanouts``); returns the mean loss."""
         model.train()
         if self.fanouts:
             return self._train_sampled(model, optimizer, generator, progress)
@@ -191,6 +194,7 @@ class NodeTask:
 
     @torch.no_grad()
     def evaluate(self, model, progress: bool = False) -> dict[str, float]:
+        """Scores (and losses) on every split, full graph, no gradients."""
         model.eval()
         if not isinstance(self.x, Tensor):
             scores = {}
@@ -296,6 +300,7 @@ class GraphTask:
         return batch.y.reshape(-1) if self.task == "multiclass" else batch.y.reshape(batch.num_graphs, -1)
 
     def train_epoch(self, model, optimizer, generator: torch.Generator, progress: bool = False) -> float:
+        """One pass over shuffled training batches (or ``iters_per_epoch`` random ones); returns the mean loss."""
         model.train()
         loader = self._loader(self.split["train"], generator, self.cfg.batch_size, self.cfg.iters_per_epoch)
         total, count = 0.0, 0
@@ -325,6 +330,7 @@ class GraphTask:
         return distributed.gather(torch.cat(ys)), distributed.gather(torch.cat(outs))
 
     def evaluate(self, model, progress: bool = False) -> dict[str, float]:
+        """Scores on every split (and the validation loss); under DDP, gathered from all ranks."""
         scores = {}
         for name in self.split:
             if name == "train" and not self.cfg.eval_train:
@@ -357,6 +363,7 @@ class LinkTask:
         self.device = device
 
     def train_epoch(self, model, optimizer, generator: torch.Generator, progress: bool = False) -> float:
+        """One pass over the training edges with fresh random negatives; returns the mean loss."""
         model.train()
         pos = self.pos["train"]
         perm = torch.randperm(pos.size(1), generator=generator).to(self.device)
@@ -378,6 +385,7 @@ class LinkTask:
 
     @torch.no_grad()
     def evaluate(self, model, progress: bool = False) -> dict[str, float]:
+        """The official link metric (e.g. Hits@K) on every split."""
         model.eval()
         z = model.encode(self.x, self.adj)
         names = ("train", "valid", "test") if self.cfg.eval_train else ("valid", "test")
@@ -422,6 +430,7 @@ class ForecastTask:
         return masked_mae_loss(self.data.scaler.inverse(out), y, self.null)
 
     def train_epoch(self, model, optimizer, generator: torch.Generator, progress: bool = False) -> float:
+        """One pass over shuffled training windows; returns the mean training loss."""
         model.train()
         starts = self.split["train"]
         order = starts[torch.randperm(starts.numel(), generator=generator)]
@@ -450,6 +459,7 @@ class ForecastTask:
         return torch.cat(ys), torch.cat(preds)
 
     def evaluate(self, model, progress: bool = False) -> dict[str, Any]:
+        """Masked MAE / RMSE / MAPE per horizon in original units (and T-GCN's metrics) per split."""
         from graphkit.metrics import ForecastErrors, tgcn_metrics
 
         scores: dict[str, Any] = {}

@@ -169,15 +169,15 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
     from graphkit.train import io
 
     path = tmp_path / "c.pt"
-    io.save_checkpoint(path, {"a": 1})
+    io.save_checkpoint(path, {"model": {"w": torch.ones(1)}})
 
     def boom(*a, **k):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(OSError):
-        io.save_checkpoint(path, {"a": 2})
-    assert io.load_checkpoint(path) == {"a": 1}
+        io.save_checkpoint(path, {"model": {"w": torch.zeros(1)}})
+    assert torch.equal(io.load_checkpoint(path)["model"]["w"], torch.ones(1))
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no temporary file left behind
 
 
