@@ -24,6 +24,8 @@ class AttentionMixer(nn.Module):
         self.attn = nn.MultiheadAttention(channels, heads, dropout=dropout, batch_first=True)
 
     def forward(self, x: Tensor, batch: Tensor, batch_size: int, order: Tensor | None = None) -> Tensor:
+        if x.size(0) == 0:  # only empty graphs: nothing to attend to (torch's attention rejects length 0)
+            return x * 0.0
         dense, mask = to_dense_batch(x, batch, batch_size)
         out = self.attn(dense, dense, dense, key_padding_mask=~mask, need_weights=False)[0]
         return from_dense_batch(out, mask)
@@ -86,7 +88,7 @@ class LinearAttentionMixer(nn.Module):
         z = scatter(k, batch, batch_size, "sum")  # [B, H, m]
         num = (q.unsqueeze(-1) * kv[batch]).sum(-2)  # [N, H, d]
         den = (q * z[batch]).sum(-1, keepdim=True).clamp_min(1e-12)
-        return self.out(self.dropout((num / den).reshape(n, -1)))
+        return self.out(self.dropout((num / den).reshape(n, self.heads * self.dim)))  # n may be 0
 
 
 class Mamba(nn.Module):
