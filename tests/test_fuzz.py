@@ -140,7 +140,7 @@ def test_cli_reports_a_damaged_file_in_one_line(tmp_path, monkeypatch, capsys):
                      "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert code == 2 and "error:" in err and "MUTAG" in err and "Traceback" not in err
-    assert not (tmp_path / "run" / "results.json").exists()
+    assert not (tmp_path / "run").exists(), "nothing may be written for a run that could not start"
 
 
 def test_planetoid_pickle_that_runs_code_is_refused(tmp_path):
