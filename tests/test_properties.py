@@ -14,12 +14,17 @@ SETTINGS = settings(max_examples=25, deadline=None)
 
 
 @st.composite
-def graphs(draw, max_nodes=12, max_edges=40, weighted=False):
+def graphs(draw, max_nodes=12, max_edges=40, weighted=False, undirected=False):
+    """``(edge_index, num_nodes, x [N, 1..5] float64, edge weights or None)``; ``undirected``: both directions,
+    no self loops, no duplicates (what sheaf layers need)."""
     n = draw(st.integers(1, max_nodes))
     e = draw(st.integers(0, max_edges))
     seed = draw(st.integers(0, 2**31 - 1))
     g = torch.Generator().manual_seed(seed)
     ei = torch.randint(0, n, (2, e), generator=g)
+    if undirected:
+        ei = ei[:, ei[0] != ei[1]]
+        ei = torch.unique(torch.cat([ei, ei.flip(0)], 1), dim=1)
     w = torch.rand(e, generator=g, dtype=torch.float64) + 0.1 if weighted else None
     f = draw(st.integers(1, 5))
     x = torch.randn(n, f, generator=g, dtype=torch.float64)
