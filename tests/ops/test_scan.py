@@ -81,3 +81,33 @@ def test_backend_choice():
         with pytest.raises(ImportError, match="mamba"):
             with backend.use(scan="mamba_ssm"):
                 pass
+
+
+def test_wide_default_runs_the_plain_recurrence_with_gradients():
+    """batch x channels x state >= 256 takes the one-step-per-position path by default (values, gradients)."""
+    x = _inputs(2, 16, 8, 23, 5)
+    names = ("u", "delta", "B", "C", "D", "z", "A", "delta_bias")
+    for k in names:
+        x[k].requires_grad_()
+    out = selective_scan(**x, delta_softplus=True)
+    ref = selective_scan_reference(**x, delta_softplus=True)
+    torch.testing.assert_close(out, ref)
+    w = torch.randn_like(ref)
+    for a, b in zip(torch.autograd.grad((out * w).sum(), [x[k] for k in names]),
+                    torch.autograd.grad((ref * w).sum(), [x[k] for k in names])):
+        torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("chunk", [None, 4])
+def test_backward_keeps_no_state_sized_tensor(chunk):
+    """Only the inputs are saved for backward (the states are recomputed): nothing of B x D x L x N."""
+    b, d, n, length = 2, 16, 8, 40
+    x = _inputs(b, d, n, length, 6, torch.float32)
+    for k in ("u", "delta", "B", "C"):
+        x[k].requires_grad_()
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t.numel()) or t, lambda t: t):
+        y = selective_scan(**x, delta_softplus=True, chunk=chunk)
+    assert saved and max(saved) <= b * d * length < b * d * length * n
+    y.sum().backward()
+    assert all(torch.isfinite(x[k].grad).all() for k in ("u", "delta", "B", "C"))
