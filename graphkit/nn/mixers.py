@@ -91,11 +91,22 @@ class LinearAttentionMixer(nn.Module):
         return self.out(self.dropout((num / den).reshape(n, self.heads * self.dim)))  # n may be 0
 
 
+def _prefix_lengths(mask: Tensor) -> Tensor | None:
+    """Each row's length when every row's real positions come first (``to_dense_batch``'s layout) and some
+    row is shorter: the scan then stops at each row's end. ``None`` otherwise (scan every position)."""
+    lengths = mask.sum(1)
+    if bool((lengths == mask.size(1)).all()):
+        return None
+    prefix = torch.arange(mask.size(1), device=mask.device) < lengths.unsqueeze(1)
+    return lengths if bool((prefix == mask).all()) else None
+
+
 class Mamba(nn.Module):
     """One Mamba (S6) layer over padded sequences ``[B, L, C]`` with a mask: input projection to ``x`` and gate
     ``z``, causal depthwise convolution, input-dependent ``delta, B, C``, :func:`graphkit.ops.selective_scan`,
     gated output projection (Gu & Dao 2023). Padded positions are zeroed before the convolution and the
-    scan, so they carry nothing into real positions."""
+    scan, so they carry nothing into real positions; when they all come last (``to_dense_batch``'s layout)
+    the scan stops at each sequence's end and spends nothing on them."""
 
     def __init__(self, channels: int, d_state: int = 16, d_conv: int = 4, expand: int = 2,
                  dt_min: float = 1e-3, dt_max: float = 0.1):
@@ -124,7 +135,8 @@ class Mamba(nn.Module):
         dt, bmat, cmat = params.split([self.dt_rank, self.d_state, self.d_state], dim=-1)
         delta = self.dt_proj.weight @ dt.transpose(1, 2)  # [B, inner, L]
         y = selective_scan(x, delta, -torch.exp(self.A_log.float()), bmat.transpose(1, 2), cmat.transpose(1, 2),
-                           self.D.float(), z.transpose(1, 2), self.dt_proj.bias.float(), delta_softplus=True)
+                           self.D.float(), z.transpose(1, 2), self.dt_proj.bias.float(), delta_softplus=True,
+                           lengths=_prefix_lengths(mask))
         return self.out_proj(y.transpose(1, 2)) * keep
 
 

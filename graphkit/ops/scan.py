@@ -23,6 +23,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+import torch.nn.utils.rnn as nn_rnn
 from torch import Tensor
 
 from graphkit import backend
@@ -79,16 +80,22 @@ def selective_scan_reference(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: 
 _PLAIN_MIN_WIDTH = 256
 
 
-def _recurrence(decay: Tensor, h: Tensor, reverse: bool = False) -> Tensor:
-    """In place, ``h`` (holding the inputs ``x``, time-major ``[L, ...]``) becomes all states of
-    ``h_t = decay_t * h_{t-1} + x_t``; ``reverse``: the adjoint, ``h_t = decay_{t+1} * h_{t+1} + x_t``. One fused
-    in-place step per position on contiguous slabs."""
+def _recurrence(decay: Tensor, h: Tensor, steps: list[int], reverse: bool = False) -> Tensor:
+    """In place, ``h`` (holding the inputs ``x``) becomes all states of ``h_t = decay_t * h_{t-1} + x_t``;
+    ``reverse``: the adjoint, ``h_t = decay_{t+1} * h_{t+1} + x_t``. Rows are packed time-major: step ``t`` is
+    the next ``steps[t]`` rows, the sequences still running at ``t`` first (``steps`` never grows), as in
+    ``torch.nn.utils.rnn.PackedSequence``. One fused in-place step per position on a contiguous slab."""
+    start = [0]
+    for w in steps[:-1]:
+        start.append(start[-1] + w)
     if reverse:
-        for t in range(h.size(0) - 2, -1, -1):
-            h[t].addcmul_(decay[t + 1], h[t + 1])
+        for t in range(len(steps) - 2, -1, -1):
+            a, b, w = start[t], start[t + 1], steps[t + 1]
+            h[a:a + w].addcmul_(decay[b:b + w], h[b:b + w])
     else:
-        for t in range(1, h.size(0)):
-            h[t].addcmul_(decay[t], h[t - 1])
+        for t in range(1, len(steps)):
+            a, b, w = start[t], start[t - 1], steps[t]
+            h[a:a + w].addcmul_(decay[a:a + w], h[b:b + w])
     return h
 
 
@@ -116,84 +123,113 @@ def _chunked_states(log_decay: Tensor, h: Tensor, chunk: int, reverse: bool = Fa
 
 
 class _Scan(torch.autograd.Function):
-    """The scan without its ``D``, gate and softplus (those stay with autograd): ``y = sum_n C h``, on
-    time-major padded inputs ``u, delta: [L, B, D]``, ``B, C: [L, B, N]``.
+    """The scan without its ``D``, gate and softplus (those stay with autograd): ``y = sum_n C h``, on packed
+    time-major rows ``u, delta: [T, D]``, ``B, C: [T, N]`` (``steps`` rows per step, see :func:`_recurrence`);
+    ``chunk`` (equal lengths only): run the two-level :func:`_chunked_states` instead.
 
-    Nothing of size ``[L, B, D, N]`` is kept between forward and backward: the backward recomputes the
-    states and runs the adjoint recurrence ``G_t = C_t g_t + exp(delta_{t+1} A) G_{t+1}`` backwards in time,
-    then every gradient is a contraction of ``G`` with the inputs (Mamba's fused kernel also recomputes
-    instead of storing the states). Three ``[L, B, D, N]`` buffers at most, all updated in place."""
+    Nothing of size ``[T, D, N]`` is kept between forward and backward: the backward recomputes the states
+    and runs the adjoint recurrence ``G_t = C_t g_t + exp(delta_{t+1} A) G_{t+1}`` backwards in time, then
+    every gradient is a contraction of ``G`` with the inputs (Mamba's fused kernel also recomputes instead
+    of storing the states). Three ``[T, D, N]`` buffers at most, updated in place."""
+
+    @staticmethod
+    def _run(ctx, log_decay: Tensor, h: Tensor, reverse: bool = False) -> Tensor:
+        if ctx.chunk is None:  # log_decay holds the decay itself here
+            return _recurrence(log_decay, h, ctx.steps, reverse)
+        shape = (len(ctx.steps), ctx.steps[0], *h.shape[1:])
+        return _chunked_states(log_decay.view(shape), h.view(shape), ctx.chunk, reverse).view(h.shape)
 
     @staticmethod
     def _states(ctx, u, delta, A, B):
-        """States ``h`` and the per-step decay (``None`` in the chunked case, which works on log-decays)."""
-        log_decay = delta.unsqueeze(-1) * A
-        h = (delta * u).unsqueeze(-1) * B.unsqueeze(2)
-        if ctx.chunk == h.size(0):
-            decay = log_decay.exp_()
-            return _recurrence(decay, h), decay
-        return _chunked_states(log_decay, h, ctx.chunk), log_decay
+        """States ``h`` and the per-step decay (its log in the chunked case, which works on log-decays)."""
+        decay = delta.unsqueeze(-1) * A
+        if ctx.chunk is None:
+            decay = decay.exp_()
+        return _Scan._run(ctx, decay, (delta * u).unsqueeze(-1) * B.unsqueeze(1)), decay
 
     @staticmethod
-    def forward(ctx, u, delta, A, B, C, chunk):
+    def forward(ctx, u, delta, A, B, C, steps, chunk):
         ctx.save_for_backward(u, delta, A, B, C)
-        ctx.chunk = chunk
+        ctx.steps, ctx.chunk = steps, chunk
         h, _ = _Scan._states(ctx, u, delta, A, B)
-        return torch.einsum("lbdn,lbn->lbd", h, C)
+        return torch.einsum("tdn,tn->td", h, C)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, g):
         u, delta, A, B, C = ctx.saved_tensors
         h, decay = _Scan._states(ctx, u, delta, A, B)
-        grad_c = torch.einsum("lbd,lbdn->lbn", g, h)
-        G = g.unsqueeze(-1) * C.unsqueeze(2)  # the adjoint: the same recurrence backwards in time
-        if ctx.chunk == h.size(0):
-            G = _recurrence(decay, G, reverse=True)
-        else:
-            G = _chunked_states(decay, G, ctx.chunk, reverse=True)
-            decay = decay.exp_()
-        gb = torch.einsum("lbdn,lbn->lbd", G, B)  # sum_n G B
-        grad_b = torch.einsum("lbdn,lbd->lbn", G, delta * u)
-        q = G.mul_(decay)  # q_t = G_t decay_t h_{t-1}: the decay's share
-        q[1:].mul_(h[:-1])
-        q[0].zero_()
-        d, n = A.shape  # grad_a = einsum("lbdn,lbd->dn", q, delta) as a batch over channels (einsum copies q)
-        grad_a = torch.bmm(delta.reshape(-1, d).t().unsqueeze(1), q.reshape(-1, d, n).transpose(0, 1)).squeeze(1)
-        grad_delta = torch.einsum("lbdn,dn->lbd", q, A) + gb * u
+        grad_c = torch.einsum("td,tdn->tn", g, h)
+        G = _Scan._run(ctx, decay, g.unsqueeze(-1) * C.unsqueeze(1), reverse=True)  # the adjoint
+        du = delta * u
+        gb = torch.einsum("tdn,tn->td", G, B)  # sum_n G B
+        grad_b = torch.einsum("tdn,td->tn", G, du)
+        q = G.mul_(h.sub_(du.unsqueeze(-1) * B.unsqueeze(1)))  # G_t (h_t - x_t) = G_t decay_t h_{t-1}
+        d, n = A.shape  # grad_a = einsum("tdn,td->dn", q, delta) as a batch over channels (einsum copies q)
+        grad_a = torch.bmm(delta.t().unsqueeze(1), q.transpose(0, 1)).squeeze(1)
+        grad_delta = torch.einsum("tdn,dn->td", q, A) + gb * u
         grads = (gb * delta, grad_delta, grad_a, grad_b, grad_c)
-        return (*(gr if need else None for gr, need in zip(grads, ctx.needs_input_grad[:5])), None)
+        return (*(gr if need else None for gr, need in zip(grads, ctx.needs_input_grad[:5])), None, None)
 
 
-def _time_major(t: Tensor, padded: int) -> Tensor:
-    """``[B, X, L]`` -> contiguous ``[padded, B, X]``, zeros after ``L`` (padded steps: delta = 0, so decay 1
-    and input 0: they change nothing)."""
-    return F.pad(t, (0, padded - t.size(-1))).permute(2, 0, 1).contiguous()
-
-
-def _scan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, chunk: int) -> Tensor:
-    """``sum_n C h`` in ``[B, D, L]`` (float32 at least) through :class:`_Scan` on time-major inputs."""
+def _scan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, chunk: int | None,
+          lengths: Tensor | None) -> Tensor:
+    """``sum_n C h`` in ``[B, D, L]`` (float32 at least) through :class:`_Scan` on packed time-major rows;
+    ``chunk``: the two-level scan over equal lengths padded to a multiple of it (padded steps have delta 0:
+    decay 1 and input 0, so they change nothing)."""
     dtype = torch.promote_types(torch.result_type(u, A), torch.float32)
-    length = u.size(-1)
-    padded = math.ceil(length / chunk) * chunk
-    tm = [_time_major(t.to(dtype), padded) for t in (u, delta, B, C)]
-    y = _Scan.apply(tm[0], tm[1], A.to(dtype), tm[2], tm[3], chunk)
-    return y.permute(1, 2, 0)[..., :length]
+    b, _, length = u.shape
+    if chunk is not None:
+        padded = math.ceil(length / chunk) * chunk
+        tm = [F.pad(t.to(dtype), (0, padded - length)).permute(2, 0, 1).reshape(padded * b, -1)
+              for t in (u, delta, B, C)]
+        y = _Scan.apply(tm[0], tm[1], A.to(dtype), tm[2], tm[3], [b] * padded, chunk)
+        return y.view(padded, b, -1).permute(1, 2, 0)[..., :length]
+    if lengths is None:
+        tm = [t.to(dtype).permute(2, 0, 1).reshape(length * b, -1) for t in (u, delta, B, C)]
+        y = _Scan.apply(tm[0], tm[1], A.to(dtype), tm[2], tm[3], [b] * length, None)
+        return y.view(length, b, -1).permute(1, 2, 0)
+    # sequences of their own lengths: PackedSequence's layout, nothing computed past a sequence's end
+    packed = [nn_rnn.pack_padded_sequence(t.to(dtype).permute(2, 0, 1), lengths.clamp(min=1).cpu(),
+                                          enforce_sorted=False) for t in (u, delta, B, C)]
+    steps = packed[0].batch_sizes.tolist()
+    y = _Scan.apply(packed[0].data, packed[1].data, A.to(dtype), packed[2].data, packed[3].data, steps, None)
+    y, _ = nn_rnn.pad_packed_sequence(packed[0]._replace(data=y), total_length=length)  # zeros past the ends
+    y = y.permute(1, 2, 0)
+    return y * (lengths > 0).view(-1, 1, 1).to(y.dtype)  # an empty sequence ran one step: drop it
+
+
+def _length_mask(lengths: Tensor, u: Tensor) -> Tensor:
+    if lengths.shape != (u.size(0),) or lengths.dtype.is_floating_point or lengths.dtype == torch.bool:
+        raise ValueError(f"selective scan: lengths must be integers of shape [B={u.size(0)}], got "
+                         f"{lengths.dtype} {tuple(lengths.shape)}")
+    if lengths.numel() and (int(lengths.min()) < 0 or int(lengths.max()) > u.size(-1)):
+        raise ValueError(f"selective scan: lengths must lie in [0, L={u.size(-1)}], got "
+                         f"{int(lengths.min())}..{int(lengths.max())}")
+    return (torch.arange(u.size(-1), device=u.device) < lengths.to(u.device).view(-1, 1)).unsqueeze(1)
 
 
 def selective_scan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor | None = None,
                    z: Tensor | None = None, delta_bias: Tensor | None = None, delta_softplus: bool = False,
-                   chunk: int | None = None) -> Tensor:
+                   chunk: int | None = None, lengths: Tensor | None = None) -> Tensor:
     """Selective scan (module docstring): same function as :func:`selective_scan_reference`, fast.
+
+    ``lengths``: ``[B]`` integers, row ``b`` is a sequence of its first ``lengths[b]`` positions (a padded
+    batch of graphs): nothing is computed past its end, where the output is 0. The pure-torch path then
+    packs the rows time-major (``PackedSequence``'s layout), so its work follows the real positions, not
+    ``B x max length``.
 
     ``chunk``: steps per chunk of the pure-torch path. By default ``L`` on CPU when
     ``batch x channels x state >= 256`` (the plain recurrence: one fused in-place step per position; the
     chunked path's extra passes over the states then cost more than Python's per-step overhead), else
-    ``ceil(sqrt(L))`` (two levels, about ``2 sqrt(L)`` Python steps). On CUDA with ``mamba_ssm`` installed
-    its fused kernel runs instead, unless a backend is forced (``graphkit.backend.use(scan="torch")``).
+    ``ceil(sqrt(L))`` (two levels, about ``2 sqrt(L)`` Python steps; with ``lengths`` it runs over the
+    padded rows). On CUDA with ``mamba_ssm`` installed its fused kernel runs instead, unless a backend is
+    forced (``graphkit.backend.use(scan="torch")``).
     """
+    mask = None if lengths is None else _length_mask(lengths, u)
     if backend.scan_backend(u.device) == "mamba_ssm":
-        return backend.mamba_scan_fn()(u, delta, A, B, C, D, z, delta_bias, delta_softplus)
+        y = backend.mamba_scan_fn()(u, delta, A, B, C, D, z, delta_bias, delta_softplus)
+        return y if mask is None else y * mask
     delta = _prepare(u, delta, A, B, C, D, z, delta_bias, delta_softplus)
     length = u.size(-1)
     if length == 0:
@@ -205,4 +241,5 @@ def selective_scan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D:
         raise ValueError(f"chunk must be >= 1, got {chunk}")
     else:
         k = min(chunk, length)
-    return _finish(_scan(u, delta, A, B, C, k), u, D, z)
+    y = _finish(_scan(u, delta, A, B, C, k if k < length else None, lengths if k == length else None), u, D, z)
+    return y if mask is None else y * mask

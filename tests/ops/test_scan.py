@@ -111,3 +111,40 @@ def test_backward_keeps_no_state_sized_tensor(chunk):
     assert saved and max(saved) <= b * d * length < b * d * length * n
     y.sum().backward()
     assert all(torch.isfinite(x[k].grad).all() for k in ("u", "delta", "B", "C"))
+
+
+@pytest.mark.parametrize("d, n, chunk", [(16, 8, None), (2, 3, None), (16, 8, 4)])
+def test_lengths_scan_each_row_alone(d, n, chunk):
+    """Rows of their own lengths (0, 1, odd, full): each equals the reference on its prefix, the output past
+    its end is 0, and gradients equal those of the rows scanned one by one (zero past the ends). (16, 8): the
+    packed plain recurrence; (2, 3) and chunk=4: the chunked scan over padded rows, masked."""
+    lengths = torch.tensor([5, 0, 11, 1, 8])
+    x = _inputs(len(lengths), d, n, 11, 7)
+    names = ("u", "delta", "B", "C", "D", "z", "A", "delta_bias")
+    for k in names:
+        x[k].requires_grad_()
+    out = selective_scan(**x, delta_softplus=True, chunk=chunk, lengths=lengths)
+    w = torch.randn_like(out)
+    loss_ref = 0
+    for b, m in enumerate(lengths.tolist()):
+        assert (out[b, :, m:] == 0).all()
+        if m == 0:
+            continue
+        row = {k: (v[b:b + 1, ..., :m] if k in ("u", "delta", "B", "C", "z") else v) for k, v in x.items()}
+        ref = selective_scan_reference(**row, delta_softplus=True)
+        torch.testing.assert_close(out[b:b + 1, :, :m], ref)
+        loss_ref = loss_ref + (ref * w[b:b + 1, :, :m]).sum()
+    got = torch.autograd.grad((out * w).sum(), [x[k] for k in names])
+    want = torch.autograd.grad(loss_ref, [x[k] for k in names])
+    for name, a, b in zip(names, got, want):
+        torch.testing.assert_close(a, b, msg=name)
+
+
+def test_bad_lengths_are_named():
+    x = _inputs(2, 2, 3, 5, 0)
+    with pytest.raises(ValueError, match="lengths must lie in"):
+        selective_scan(**x, lengths=torch.tensor([6, 1]))
+    with pytest.raises(ValueError, match="lengths must be integers"):
+        selective_scan(**x, lengths=torch.tensor([1.0, 2.0]))
+    with pytest.raises(ValueError, match="lengths must be integers"):
+        selective_scan(**x, lengths=torch.tensor([1, 2, 3]))
