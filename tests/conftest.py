@@ -5,8 +5,15 @@ import os
 
 import pytest
 import torch
+from hypothesis import settings
 
 from graphkit import backend
+
+# Property-based tests draw the same examples on every run, so the suite cannot pass or fail by chance;
+# HYPOTHESIS_PROFILE=explore draws fresh examples on each run to hunt for new counterexamples.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 GRAPH_CASES = ("random", "isolated", "self_loops", "duplicates", "empty", "hub", "bipartite")
 DTYPES = (torch.float32, torch.float64)

@@ -206,7 +206,8 @@ def test_sensor_graph_convs_equivariant_and_batch_independent(n, b, t, seed):
         out = conv(xr, op(SensorGraph(w)))
         _finite_grads(out, xr, module=conv)
         moved = conv(x[:, :, perm], op(SensorGraph(w[perm][:, perm])))
-        torch.testing.assert_close(moved, out.detach()[:, :, perm])
+        # the sensor-graph operators are stored in float32: their rounding, not the layer, sets the tolerance
+        torch.testing.assert_close(moved, out.detach()[:, :, perm], rtol=1e-5, atol=1e-6)
         torch.testing.assert_close(conv(x[:1], op(SensorGraph(w))), out.detach()[:1])  # batch rows independent
 
 
