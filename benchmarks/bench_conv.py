@@ -254,6 +254,27 @@ def isolated_run(script: str, spec: dict) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def isolated_parser(doc: str, out: str, repeats: int | None = None) -> argparse.ArgumentParser:
+    """The command line of a benchmark that measures each row in its own process (:func:`isolated_run`):
+    ``--one`` (a row, in the child), ``--threads``, ``--repeats`` (when given a default), ``--out`` (under
+    benchmarks/results/), ``--no-docs``."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--one", help=argparse.SUPPRESS)
+    p.add_argument("--threads", type=int, default=2)
+    if repeats is not None:
+        p.add_argument("--repeats", type=int, default=repeats)
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / out))
+    p.add_argument("--no-docs", action="store_true")
+    return p
+
+
+def serve_one(args, run_one) -> bool:
+    """In the child process of :func:`isolated_run`: measure the one row and print its JSON (True)."""
+    if args.one:
+        print(json.dumps(run_one(json.loads(args.one))))
+    return bool(args.one)
+
+
 def save_json(path, result: dict) -> None:
     """Write a benchmark's result JSON (creating its folder)."""
     path = Path(path)

@@ -13,7 +13,6 @@ docs/benchmarks.md.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import resource
 import statistics
@@ -25,7 +24,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.bench_conv import isolated_run, write_docs  # noqa: E402
+from benchmarks.bench_conv import isolated_parser, isolated_run, serve_one, write_docs  # noqa: E402
 
 SIZES = (1_000, 3_000, 10_000, 30_000, 100_000, 300_000)
 MIXERS = ("attention", "linear", "performer", "mamba")
@@ -70,17 +69,11 @@ def run_one(spec: dict) -> dict:
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--one", help=argparse.SUPPRESS)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--repeats", type=int, default=2)
+    p = isolated_parser(__doc__, "mixers_cpu.json", repeats=2)
     p.add_argument("--keep", action="store_true", help="reuse rows already in --out (after an interruption)")
     p.add_argument("--max-n", type=int, default=SIZES[-1])
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mixers_cpu.json"))
-    p.add_argument("--no-docs", action="store_true")
     args = p.parse_args(argv)
-    if args.one:
-        print(json.dumps(run_one(json.loads(args.one))))
+    if serve_one(args, run_one):
         return {}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

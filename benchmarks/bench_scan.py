@@ -16,8 +16,6 @@ Writes benchmarks/results/scan_cpu.json and the "scan" table in docs/benchmarks.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import resource
 import statistics
@@ -29,7 +27,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.bench_conv import isolated_run, save_json, write_docs  # noqa: E402
+from benchmarks.bench_conv import isolated_parser, isolated_run, save_json, serve_one, write_docs  # noqa: E402
 
 CHANNELS, STATE = 128, 16
 LONG = (1_000, 10_000, 30_000)
@@ -106,16 +104,10 @@ def run_one(spec: dict) -> dict:
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--one", help=argparse.SUPPRESS)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--repeats", type=int, default=3)
+    p = isolated_parser(__doc__, "scan_cpu.json", repeats=3)
     p.add_argument("--data-root", default=None)
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "scan_cpu.json"))
-    p.add_argument("--no-docs", action="store_true")
     args = p.parse_args(argv)
-    if args.one:
-        print(json.dumps(run_one(json.loads(args.one))))
+    if serve_one(args, run_one):
         return {}
     cases = [(f"1 x L={n:,}", [{"lengths": [n]}], n) for n in LONG]
     sizes = proteins_sizes(args.data_root)

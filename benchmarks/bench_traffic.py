@@ -16,8 +16,6 @@ Writes benchmarks/results/traffic_cpu.json and the "traffic" table in docs/bench
 """
 from __future__ import annotations
 
-import argparse
-import json
 import resource
 import statistics
 import sys
@@ -29,7 +27,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.bench_conv import isolated_run, save_json, write_docs  # noqa: E402
+from benchmarks.bench_conv import isolated_parser, isolated_run, save_json, serve_one, write_docs  # noqa: E402
 from graphkit.data.traffic import TrafficSeries, calendar, gaussian_kernel_adjacency, prepare  # noqa: E402
 
 SHAPES = {"METR-LA": (207, 34272), "PEMS-BAY": (325, 52116)}
@@ -134,16 +132,11 @@ def block_compare(threads: int, repeats: int = 5) -> dict:
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--one", help=argparse.SUPPRESS)
+    p = isolated_parser(__doc__, "traffic_cpu.json")
     p.add_argument("--steps", type=int, default=3)
-    p.add_argument("--threads", type=int, default=2)
     p.add_argument("--models", default=",".join(MODELS))
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "traffic_cpu.json"))
-    p.add_argument("--no-docs", action="store_true")
     args = p.parse_args(argv)
-    if args.one:
-        print(json.dumps(run_one(json.loads(args.one))))
+    if serve_one(args, run_one):
         return {}
     rows = []
     for shape in SHAPES:
