@@ -85,17 +85,15 @@ def _recurrence(decay: Tensor, h: Tensor, steps: list[int], reverse: bool = Fals
     ``reverse``: the adjoint, ``h_t = decay_{t+1} * h_{t+1} + x_t``. Rows are packed time-major: step ``t`` is
     the next ``steps[t]`` rows, the sequences still running at ``t`` first (``steps`` never grows), as in
     ``torch.nn.utils.rnn.PackedSequence``. One fused in-place step per position on a contiguous slab."""
-    start = [0]
-    for w in steps[:-1]:
-        start.append(start[-1] + w)
+    hs, ds = h.split(steps), decay.split(steps)  # every step's rows as views, made in one call
     if reverse:
         for t in range(len(steps) - 2, -1, -1):
-            a, b, w = start[t], start[t + 1], steps[t + 1]
-            h[a:a + w].addcmul_(decay[b:b + w], h[b:b + w])
+            w = steps[t + 1]
+            (hs[t] if w == steps[t] else hs[t][:w]).addcmul_(ds[t + 1], hs[t + 1])
     else:
         for t in range(1, len(steps)):
-            a, b, w = start[t], start[t - 1], steps[t]
-            h[a:a + w].addcmul_(decay[a:a + w], h[b:b + w])
+            w = steps[t]
+            hs[t].addcmul_(ds[t], hs[t - 1] if w == steps[t - 1] else hs[t - 1][:w])
     return h
 
 
