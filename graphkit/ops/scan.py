@@ -128,7 +128,7 @@ class _Scan(torch.autograd.Function):
     Nothing of size ``[T, D, N]`` is kept between forward and backward: the backward recomputes the states
     and runs the adjoint recurrence ``G_t = C_t g_t + exp(delta_{t+1} A) G_{t+1}`` backwards in time, then
     every gradient is a contraction of ``G`` with the inputs (Mamba's fused kernel also recomputes instead
-    of storing the states). Three ``[T, D, N]`` buffers at most, updated in place."""
+    of storing the states). About four ``[T, D, N]`` buffers at the backward's peak, updated in place."""
 
     @staticmethod
     def _run(ctx, log_decay: Tensor, h: Tensor, reverse: bool = False) -> Tensor:
@@ -163,7 +163,7 @@ class _Scan(torch.autograd.Function):
         gb = torch.einsum("tdn,tn->td", G, B)  # sum_n G B
         grad_b = torch.einsum("tdn,td->tn", G, du)
         q = G.mul_(h.sub_(du.unsqueeze(-1) * B.unsqueeze(1)))  # G_t (h_t - x_t) = G_t decay_t h_{t-1}
-        d, n = A.shape  # grad_a = einsum("tdn,td->dn", q, delta) as a batch over channels (einsum copies q)
+        # grad_a = einsum("tdn,td->dn", q, delta), as a batch over channels (einsum would copy q)
         grad_a = torch.bmm(delta.t().unsqueeze(1), q.transpose(0, 1)).squeeze(1)
         grad_delta = torch.einsum("tdn,dn->td", q, A) + gb * u
         grads = (gb * delta, grad_delta, grad_a, grad_b, grad_c)
@@ -177,16 +177,12 @@ def _scan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, chunk: int 
     decay 1 and input 0, so they change nothing)."""
     dtype = torch.promote_types(torch.result_type(u, A), torch.float32)
     b, _, length = u.shape
-    if chunk is not None:
-        padded = math.ceil(length / chunk) * chunk
+    if lengths is None or chunk is not None:  # equal lengths: step t is rows t*B .. (t+1)*B
+        padded = length if chunk is None else math.ceil(length / chunk) * chunk
         tm = [F.pad(t.to(dtype), (0, padded - length)).permute(2, 0, 1).reshape(padded * b, -1)
               for t in (u, delta, B, C)]
         y = _Scan.apply(tm[0], tm[1], A.to(dtype), tm[2], tm[3], [b] * padded, chunk)
         return y.view(padded, b, -1).permute(1, 2, 0)[..., :length]
-    if lengths is None:
-        tm = [t.to(dtype).permute(2, 0, 1).reshape(length * b, -1) for t in (u, delta, B, C)]
-        y = _Scan.apply(tm[0], tm[1], A.to(dtype), tm[2], tm[3], [b] * length, None)
-        return y.view(length, b, -1).permute(1, 2, 0)
     # sequences of their own lengths: PackedSequence's layout, nothing computed past a sequence's end
     packed = [nn_rnn.pack_padded_sequence(t.to(dtype).permute(2, 0, 1), lengths.clamp(min=1).cpu(),
                                           enforce_sorted=False) for t in (u, delta, B, C)]
