@@ -189,8 +189,7 @@ def _scan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, chunk: int 
     steps = packed[0].batch_sizes.tolist()
     y = _Scan.apply(packed[0].data, packed[1].data, A.to(dtype), packed[2].data, packed[3].data, steps, None)
     y, _ = nn_rnn.pad_packed_sequence(packed[0]._replace(data=y), total_length=length)  # zeros past the ends
-    y = y.permute(1, 2, 0)
-    return y * (lengths > 0).view(-1, 1, 1).to(y.dtype)  # an empty sequence ran one step: drop it
+    return y.permute(1, 2, 0)  # an empty sequence ran one step: selective_scan's length mask drops it
 
 
 def _length_mask(lengths: Tensor, u: Tensor) -> Tensor:
