@@ -180,7 +180,7 @@ def test_planetoid_geom_splits_fixture(tmp_path):
     root = require_data("planetoid", "Cora")
     raw = tmp_path / "planetoid" / "Cora" / "raw"
     raw.mkdir(parents=True)
-    for f in (Path(root) / "planetoid" / "Cora" / "raw").iterdir():
+    for f in (Path(root) / "planetoid" / "Cora" / "raw").glob("ind.cora.*"):  # Planetoid's files, no splits
         (raw / f.name).symlink_to(f)
     with pytest.raises(DatasetNotFoundError, match="cora_split_0.6_0.2_0.npz"):
         load_planetoid_geom("cora", str(tmp_path), download=False)
@@ -193,6 +193,24 @@ def test_planetoid_geom_splits_fixture(tmp_path):
     loaded = load_planetoid_geom("cora", str(tmp_path), download=False)
     assert loaded.extra["splits"] == "geom-gcn"
     assert [len(loaded.folds[9][k]) for k in ("train", "valid", "test")] == [1300, 866, 542]
+
+
+@pytest.mark.parametrize("name, n", [("cora", 2708), ("citeseer", 3327)])
+def test_planetoid_geom_splits_real(name, n):
+    """Geom-GCN's own ten 60/20/20 splits (the files PyG's split='geom-gcn' reads), when the data root has them."""
+    folder = {"cora": "Cora", "citeseer": "CiteSeer"}[name]
+    root = require_data("planetoid", folder, f"raw/{name}_split_0.6_0.2_9.npz")
+    loaded = load_planetoid_geom(name, root, download=False)
+    assert loaded.extra["splits"] == "geom-gcn" and len(loaded.folds) == 10
+    raw = Path(root) / "planetoid" / folder / "raw"
+    for i, fold in enumerate(loaded.folds):
+        masks = np.load(raw / f"{name}_split_0.6_0.2_{i}.npz")   # read independently of the loader
+        for key, mask in (("train", "train_mask"), ("valid", "val_mask"), ("test", "test_mask")):
+            assert fold[key].tolist() == np.flatnonzero(masks[mask]).tolist()
+        joined = torch.cat([fold[k] for k in ("train", "valid", "test")])
+        assert joined.unique().numel() == joined.numel() and int(joined.max()) < n   # disjoint, in range
+    # Geom-GCN's files leave some nodes out of every part (Cora split 0: 1192/796/497 of 2,708)
+    assert not torch.equal(loaded.folds[0]["train"], loaded.folds[1]["train"])
 
 
 def test_random_splits_partition_and_are_seeded():
