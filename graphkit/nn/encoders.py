@@ -28,9 +28,15 @@ def _embed(tables: nn.ModuleList, x: Tensor, who: str) -> Tensor:
     if x.dim() != 2 or x.size(1) != len(tables) or x.dtype.is_floating_point:
         raise ValueError(f"{who} expects integer features [*, {len(tables)}], got {x.dtype} {list(x.shape)}")
     if check.enabled() and x.numel():
-        sizes = torch.tensor([t.num_embeddings for t in tables], device=x.device)
-        bad = (x < 0) | (x >= sizes)
-        if bool(bad.any()):
+        vocab = [t.num_embeddings for t in tables]
+
+        def outside(exact: bool) -> bool:  # one read per tensor (none for a vouched batch)
+            lo, his = check.column_range(x, exact)
+            return lo < 0 or any(h > v for h, v in zip(his, vocab))
+
+        if outside(False) and outside(True):
+            sizes = torch.tensor(vocab, device=x.device)
+            bad = (x < 0) | (x >= sizes)
             col = int(bad.any(0).nonzero()[0])
             raise ValueError(f"{who}: feature column {col} holds {int(x[:, col][bad[:, col]][0])}, outside its "
                              f"vocabulary 0..{int(sizes[col]) - 1} (OGB's featurisation expected)")

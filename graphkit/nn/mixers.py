@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from graphkit.ops.scatter import counts as count_values
 from graphkit.ops import from_dense_batch, scatter, selective_scan, to_dense_batch
 
 
@@ -143,7 +144,7 @@ class Mamba(nn.Module):
 def reverse_within_graphs(order: Tensor, batch: Tensor, batch_size: int) -> Tensor:
     """The ordering that visits each graph's nodes in the reverse of ``order``."""
     b = batch[order]
-    counts = torch.bincount(b, minlength=batch_size)
+    counts = count_values(b, batch_size)
     ptr = torch.zeros(batch_size + 1, dtype=torch.long, device=b.device)
     torch.cumsum(counts, 0, out=ptr[1:])
     pos = torch.arange(order.numel(), device=order.device) - ptr[b]

@@ -5,6 +5,16 @@ shape, out-of-range index, non-finite value) with a message that names the
 argument. How much is checked follows :func:`graphkit.backend.validation_level`:
 ``shapes`` (default) checks types, shapes and index ranges; ``full`` also checks
 features for NaN/inf; ``off`` checks nothing.
+
+Index ranges are read from the device once per tensor, not once per op. The range
+of an index tensor (its minimum and one past its maximum, per row for an
+``edge_index``) is remembered on the tensor itself, keyed by its version counter
+(an in-place write forgets it), so the second and later checks of the same
+``edge_index`` or ``batch`` vector (every layer of a model, every epoch of a
+full-batch run) compare Python ints and never stop the host. Code that builds
+index tensors whose range it knows (a batch assembled from checked graphs, an
+Adjacency's CSR arrays) records it with :func:`vouch_range`, so even the first
+check costs nothing.
 """
 from __future__ import annotations
 
@@ -19,6 +29,59 @@ _INDEX_DTYPES = (torch.int64, torch.int32)
 def enabled() -> bool:
     """Whether input checks run (``GRAPHKIT_VALIDATE`` is not ``off``)."""
     return backend.validation_level() != "off"
+
+
+_FACTS = "_graphkit_facts"
+
+
+def remembered(t: Tensor, key: str, compute, exact: bool = True):
+    """``compute()`` (a fact about ``t``'s values, read from the device), computed at most once per version
+    of ``t``: the answer is kept on the tensor and forgotten when ``t`` is written in place. With
+    ``exact=False`` a vouched (possibly loose) answer is accepted too."""
+    facts = t.__dict__.setdefault(_FACTS, {})
+    hit = facts.get(key)
+    if hit is not None and hit[0] == t._version and (hit[2] or not exact):
+        return hit[1]
+    value = compute()
+    facts[key] = (t._version, value, True)
+    return value
+
+
+def vouch(t: Tensor, key: str, value, exact: bool = True) -> Tensor:
+    """Record a fact about ``t`` that its builder guarantees, so that checks of ``t`` need no read from the
+    device; ``exact=False`` for a bound that may be loose. Returns ``t``."""
+    t.__dict__.setdefault(_FACTS, {})[key] = (t._version, value, exact)
+    return t
+
+
+def vouch_range(t: Tensor, lo: int, hi: tuple[int, ...] | int) -> Tensor:
+    """Record that every value of ``t`` is ``>= lo`` and ``< hi`` (per row of a 2-D ``[2, E]`` tensor when
+    ``hi`` is a tuple). ``hi`` may be a loose bound: a check against a smaller one reads the exact range."""
+    if not isinstance(hi, tuple):
+        hi = (hi,) * (t.size(0) if t.dim() == 2 else 1)
+    return vouch(t, "range", (lo, hi), exact=False)
+
+
+def _read_range(t: Tensor) -> tuple[int, tuple[int, ...]]:
+    if t.dim() == 1:
+        lo_t, hi_t = torch.aminmax(t)
+        return int(lo_t), (int(hi_t) + 1,)
+    lo, *his = torch.cat([t.min().view(1), t.amax(dim=1) + 1]).tolist()
+    return lo, tuple(his)
+
+
+def _range(t: Tensor, exact: bool = False) -> tuple[int, tuple[int, ...]]:
+    """``(min, (max + 1 per row...))`` of a 1-D or ``[2, E]`` index tensor, read at most once per version."""
+    return remembered(t, "range", lambda: _read_range(t), exact)
+
+
+def column_range(x: Tensor, exact: bool = False) -> tuple[int, tuple[int, ...]]:
+    """``(min, (max + 1 of each column...))`` of an integer ``[N, C]`` tensor (categorical features), read at
+    most once per version of ``x``; vouch for it with ``vouch(x, "columns", (lo, his))``."""
+    def read():
+        lo, *his = torch.cat([x.min().view(1), x.amax(dim=0) + 1]).tolist()
+        return lo, tuple(his)
+    return remembered(x, "columns", read, exact)
 
 
 def _check_index_tensor(t: object, name: str, shape_hint: str) -> None:
@@ -38,16 +101,15 @@ def check_edge_index(edge_index: object, num_src: int | None = None, num_dst: in
         raise ValueError(f"{name} must have shape [2, E], got {list(edge_index.shape)}")
     if edge_index.numel() == 0:
         return
-    lo = int(edge_index.min())
+    lo, his = _range(edge_index)
     if lo < 0:
         raise ValueError(f"{name} contains a negative index ({lo}); node indices must be >= 0")
+    if any(b is not None and h > b for h, b in zip(his, (num_src, num_dst))):
+        lo, his = _range(edge_index, exact=True)  # a vouched bound may be loose
     for row, bound, what in ((0, num_src, "source"), (1, num_dst, "target")):
-        if bound is None:
-            continue
-        hi = int(edge_index[row].max())
-        if hi >= bound:
+        if bound is not None and his[row] > bound:
             raise ValueError(
-                f"{name}[{row}] ({what} nodes) contains index {hi}, out of range for {bound} nodes"
+                f"{name}[{row}] ({what} nodes) contains index {his[row] - 1}, out of range for {bound} nodes"
             )
 
 
@@ -62,11 +124,13 @@ def check_index(index: object, size: int | None, length: int | None = None, name
         raise ValueError(f"{name} has {index.numel()} entries but the input has {length} along the reduced dim")
     if index.numel() == 0 or size is None:
         return
-    lo, hi = int(index.min()), int(index.max())
+    lo, (hi,) = _range(index)
     if lo < 0:
         raise ValueError(f"{name} contains a negative index ({lo})")
-    if hi >= size:
-        raise ValueError(f"{name} contains index {hi}, out of range for output size {size}")
+    if hi > size:
+        lo, (hi,) = _range(index, exact=True)
+        if hi > size:
+            raise ValueError(f"{name} contains index {hi - 1}, out of range for output size {size}")
 
 
 def check_size(value: object, name: str) -> int:

@@ -24,10 +24,11 @@ import torch
 from torch import Tensor
 
 from graphkit.ops import check
+from graphkit.ops.scatter import counts as count_values
 
 
 def _positions(batch: Tensor, batch_size: int) -> tuple[Tensor, Tensor]:
-    counts = torch.bincount(batch, minlength=batch_size)
+    counts = count_values(batch, batch_size)
     ptr = torch.zeros(batch_size + 1, dtype=torch.long, device=batch.device)
     torch.cumsum(counts, 0, out=ptr[1:])
     return torch.arange(batch.numel(), device=batch.device) - ptr[batch], counts

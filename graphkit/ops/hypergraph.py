@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 
 from graphkit.ops import check
+from graphkit.ops.scatter import counts
 from graphkit.ops.graph import coalesce, remove_self_loops
 from graphkit.ops.spmm import Adjacency, spmm
 
@@ -106,13 +107,13 @@ class Hypergraph:
 
     def edge_size(self, dtype: torch.dtype = torch.float32) -> Tensor:
         """``[M]`` number of nodes in each hyperedge."""
-        return torch.bincount(self.incidence[1], minlength=self.num_edges).to(dtype)
+        return counts(self.incidence[1], self.num_edges).to(dtype)
 
     def node_degree(self, dtype: torch.dtype = torch.float32, edge_weight: Tensor | None = None) -> Tensor:
         """``[N]`` weighted degree ``sum_e w_e H_ve``."""
         w = self.edge_weight if edge_weight is None else edge_weight
         if w is None:
-            return torch.bincount(self.incidence[0], minlength=self.num_nodes).to(dtype)
+            return counts(self.incidence[0], self.num_nodes).to(dtype)
         return torch.zeros(self.num_nodes, dtype=dtype, device=w.device).index_add_(
             0, self.incidence[0], w.to(dtype).index_select(0, self.incidence[1]))
 
@@ -178,7 +179,7 @@ def clique_expansion(graph: Hypergraph | Tensor, num_nodes: int | None = None) -
     inc = hg.incidence
     order = torch.argsort(inc[1], stable=True)
     nodes, edges = inc[0][order], inc[1][order]
-    size = torch.bincount(edges, minlength=hg.num_edges)
+    size = counts(edges, hg.num_edges)
     ptr = torch.zeros(hg.num_edges + 1, dtype=torch.long, device=inc.device)
     torch.cumsum(size, 0, out=ptr[1:])
     # all ordered pairs within each hyperedge: for member k of edge e, pair with every member of e

@@ -31,6 +31,14 @@ def _broadcast_shape(t: Tensor, dim: int, ndim: int) -> Tensor:
     return t.view(shape)
 
 
+def counts(index: Tensor, num_out: int) -> Tensor:
+    """``[num_out]`` occurrences of each value of ``index`` (all in ``[0, num_out)``). On the CPU a bincount;
+    elsewhere an index_add, because CUDA's bincount reads the largest index back to the host."""
+    if index.device.type == "cpu":
+        return torch.bincount(index, minlength=num_out)
+    return torch.zeros(num_out, dtype=torch.long, device=index.device).index_add_(0, index, torch.ones_like(index))
+
+
 def _scatter_torch(src: Tensor, index: Tensor, num_out: int, reduce: str, dim: int) -> Tensor:
     out_shape = list(src.shape)
     out_shape[dim] = num_out
@@ -39,7 +47,7 @@ def _scatter_torch(src: Tensor, index: Tensor, num_out: int, reduce: str, dim: i
         # (no expanded E x F index tensor) and is deterministic on CPU.
         out = src.new_zeros(out_shape).index_add_(dim, index, src)
         if reduce == "mean":
-            count = torch.bincount(index, minlength=num_out).clamp_(min=1).to(src.dtype)
+            count = counts(index, num_out).clamp_(min=1).to(src.dtype)
             out = out / _broadcast_shape(count, dim, src.dim())
         return out
     if src.numel() == 0:
@@ -119,10 +127,13 @@ def check_ptr(ptr: object, num_items: int, name: str = "ptr") -> None:
         raise TypeError(f"{name} must be a 1-D int64/int32 tensor of CSR pointers")
     if ptr.numel() == 0:
         raise ValueError(f"{name} must have at least one entry (ptr[0] = 0)")
-    if int(ptr[0]) != 0 or int(ptr[-1]) != num_items:
+    # one read from the device per pointer tensor (remembered on it): first, last, decreasing anywhere?
+    first, last, decreasing = check.remembered(ptr, "ptr", lambda: torch.stack(
+        [ptr[0].long(), ptr[-1].long(), (ptr[1:] < ptr[:-1]).any().long()]).tolist())
+    if first != 0 or last != num_items:
         raise ValueError(f"{name} must start at 0 and end at {num_items} (the number of items), "
-                         f"got {int(ptr[0])} .. {int(ptr[-1])}")
-    if ptr.numel() > 1 and bool((ptr[1:] < ptr[:-1]).any()):
+                         f"got {first} .. {last}")
+    if decreasing:
         raise ValueError(f"{name} must be non-decreasing")
 
 
@@ -142,6 +153,10 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
     if backend.scatter_backend(src.device, reduce) == "torch_scatter":
         ts = backend.require("torch_scatter")
         return ts.segment_csr(src, ptr.long(), reduce=reduce)
+    if reduce == "mean":  # the segment lengths are the counts
+        total = _scatter_torch(src, ptr_to_index(ptr, src.size(0)), num_out, "sum", 0)
+        length = (ptr[1:] - ptr[:-1]).clamp(min=1).to(src.dtype)
+        return total / _broadcast_shape(length, 0, src.dim())
     return _scatter_torch(src, ptr_to_index(ptr, src.size(0)), num_out, reduce, 0)
 
 

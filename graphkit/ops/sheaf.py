@@ -35,7 +35,7 @@ import torch
 from torch import Tensor
 
 from graphkit.ops import check
-from graphkit.ops.scatter import scatter
+from graphkit.ops.scatter import counts, scatter
 from graphkit.ops.spmm import Adjacency, spmm
 
 KINDS = ("diag", "orthogonal", "general")
@@ -331,7 +331,7 @@ def sheaf_laplacian(structure: SheafStructure, maps: Tensor, kind: str, edge_wei
             maps = maps * edge_weight.view(-1, 1, 1)
             deg = scatter(edge_weight * edge_weight, row, n)
         else:
-            deg = torch.bincount(row, minlength=n).to(maps.dtype)
+            deg = counts(row, n).to(maps.dtype)
         off = -maps.transpose(-1, -2) @ maps.index_select(0, rev)
         if normalised:
             inv = _normaliser(deg, augmented)

@@ -27,7 +27,7 @@ from torch import Tensor
 
 from graphkit import backend
 from graphkit.ops import check
-from graphkit.ops.scatter import scatter
+from graphkit.ops.scatter import counts, scatter
 
 SPMM_REDUCTIONS = ("sum", "mean", "max", "min")
 
@@ -93,11 +93,13 @@ class Adjacency:
         edge_index = edge_index.long()
         src, dst = edge_index[0], edge_index[1]
         perm = _argsort_small_keys(dst, num_dst)
-        counts = torch.bincount(dst, minlength=num_dst)
         rowptr = torch.zeros(num_dst + 1, dtype=torch.long, device=dst.device)
-        torch.cumsum(counts, 0, out=rowptr[1:])
+        torch.cumsum(counts(dst, num_dst), 0, out=rowptr[1:])
         value = None if edge_weight is None else edge_weight[perm]
-        return cls(rowptr, dst[perm], src[perm], perm, value, num_src, num_dst)
+        # the edges were checked above: the CSR arrays inherit their ranges, so no later check reads them
+        row = check.vouch_range(dst[perm], 0, num_dst)
+        col = check.vouch_range(src[perm], 0, num_src)
+        return cls(rowptr, row, col, perm, value, num_src, num_dst)
 
     @classmethod
     def from_sparse_tensor(cls, adj_t: Any) -> "Adjacency":
@@ -152,9 +154,8 @@ class Adjacency:
         """``(colptr, row_t, csr2csc)``: CSR of ``A^T`` (by source) and the entry permutation."""
         if "t" not in self._shared:
             csr2csc = _argsort_small_keys(self.col, self.num_src)
-            counts = torch.bincount(self.col, minlength=self.num_src)
             colptr = torch.zeros(self.num_src + 1, dtype=torch.long, device=self.device)
-            torch.cumsum(counts, 0, out=colptr[1:])
+            torch.cumsum(counts(self.col, self.num_src), 0, out=colptr[1:])
             self._shared["t"] = (colptr, self.row[csr2csc], csr2csc)
         return self._shared["t"]
 
