@@ -60,6 +60,9 @@ class TrainConfig:
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:1" ...
     threads: int = 0  # torch CPU threads; 0 = torch's default
     num_workers: int = 0  # DataLoader workers for graph-level tasks
+    # graph-level batches: "auto" assembles them on the device from the dataset held there once
+    # (graphkit.data.graph_store; the same batches as PyG's), else PyG's DataLoader; "pyg" always the latter
+    collate: str = "auto"
     to_undirected: bool = False  # symmetrise a directed graph first (OGB's arxiv scripts do)
     normalize_features: bool = False  # node tasks: rows of x sum to 1 (Kipf & Welling's preprocessing)
     negatives: int = 1  # link prediction: random negative pairs per positive training edge
@@ -82,6 +85,7 @@ class TrainConfig:
                       non_negative=("iters_per_epoch", "patience", "loss_window", "threads", "num_workers",
                                     "clip_grad"))
         _choice("train.amp", self.amp, ("none", "bf16", "fp16"))
+        _choice("train.collate", self.collate, ("auto", "pyg"))
         _choice("train.loss", self.loss, ("auto", "masked-mae", "sse", "l1"))
         _choice("train.protocol", self.protocol, ("auto", "dcrnn", "astgcn", "stgcn", "tgcn"))
         if self.fanouts:

@@ -134,7 +134,7 @@ def _check_out(out: Path, cfg: ExperimentConfig, resume: bool) -> None:
     for key in ("seeds", "folds"):  # adding seeds to a finished experiment is fine
         old.pop(key, None)
         new.pop(key, None)
-    for key in ("device", "threads", "num_workers"):  # where it runs, not what it computes
+    for key in ("device", "threads", "num_workers", "collate"):  # where it runs, not what it computes
         old.get("train", {}).pop(key, None)
         new["train"].pop(key, None)
     if old != new:

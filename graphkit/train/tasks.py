@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -86,13 +87,19 @@ def loss_fn(task: str, kind: str = "auto") -> Callable[[Tensor, Tensor], Tensor]
         return lambda out, y: F.cross_entropy(out, y.reshape(-1).long())
 
     def masked(out: Tensor, y: Tensor) -> Tensor:
+        # Weights instead of a boolean index: the same mean over labelled entries, without the host-device
+        # synchronisation a data-dependent shape costs on a GPU.
         y = y.to(out.dtype).reshape(out.shape)
         labelled = y == y
+        target = torch.where(labelled, y, torch.zeros((), dtype=y.dtype, device=y.device))
         if task == "binary":
-            return F.binary_cross_entropy_with_logits(out[labelled], y[labelled])
-        if kind == "l1":
-            return F.l1_loss(out[labelled], y[labelled])
-        return F.mse_loss(out[labelled], y[labelled])
+            each = F.binary_cross_entropy_with_logits(out, target, reduction="none")
+        elif kind == "l1":
+            each = (out - target).abs()
+        else:
+            each = (out - target).square()
+        weight = labelled.to(out.dtype)
+        return (each * weight).sum() / weight.sum()
 
     if task not in ("binary", "regression"):
         raise ValueError(f"no loss for task {task!r}")
@@ -175,9 +182,9 @@ class NodeTask:
                 out = model(feats, sub.adjacency())[:sub.batch_size]
                 loss = self.loss(out.float(), self.y[seeds])
             self.precision.step(loss * distributed.loss_weight(seeds.numel()), model, optimizer, self.cfg.clip_grad)
-            total += loss.item() * seeds.numel()
+            total += loss.detach() * seeds.numel()
             count += seeds.numel()
-        return total / max(count, 1)
+        return float(total) / max(count, 1)  # read once per epoch, not once per step
 
     @torch.no_grad()
     def _sampled_outputs(self, model, idx: Tensor) -> Tensor:
@@ -268,6 +275,54 @@ class _Sharded(torch.utils.data.Sampler):
         return len(self.inner)
 
 
+def _device_store(dataset, device: torch.device):
+    """A :class:`~graphkit.data.graph_store.GraphStore` of ``dataset`` when it can hold it exactly and it
+    takes at most half the device's free memory (on the CPU: always), else None."""
+    from graphkit.data.graph_store import GraphStore
+
+    store = GraphStore.from_dataset(dataset, torch.device("cpu"))
+    if store is None or device.type == "cpu":
+        return store
+    if device.type == "cuda" and store.nbytes() > torch.cuda.mem_get_info(device)[0] // 2:
+        return None
+    return GraphStore.from_dataset(dataset, device)
+
+
+class _StoreBatches:
+    """Iterable of device-assembled batches over positions ``idx`` of the store's dataset, in the order the
+    DataLoader path would give them (:class:`_ShuffledBatches`, :class:`_RandomBatches`, sequential)."""
+
+    def __init__(self, store, idx: Tensor, generator: torch.Generator | None, batch_size: int, iters: int):
+        self.store, self.idx = store, idx.cpu().numpy()
+        self.generator, self.batch_size, self.iters = generator, batch_size, iters
+        if generator is None:
+            if distributed.world_size() > 1:  # evaluation: this rank's share; predictions are gathered
+                self.idx = distributed.shard(idx.cpu()).numpy()
+            n = len(self.idx)
+            self.sampler = [list(range(i, min(i + batch_size, n))) for i in range(0, n, batch_size)]
+        elif iters > 0:
+            self.sampler = _Sharded(_RandomBatches(len(self.idx), batch_size, iters, generator))
+        else:
+            self.sampler = _Sharded(_ShuffledBatches(len(self.idx), batch_size, generator))
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+    def __iter__(self):
+        if self.generator is not None:
+            # the DataLoader draws its workers' base seed from the generator before the first batch: draw it
+            # too, so that both paths leave the generator (and every later epoch) in the same state
+            torch.empty((), dtype=torch.int64).random_(generator=self.generator)
+        batches = [self.idx[b] for b in self.sampler]
+        if not batches:
+            return
+        order = self.store.device_ids(np.concatenate(batches))  # one copy to the device per epoch
+        at = 0
+        for b in batches:
+            yield self.store.batch(b, order[at:at + len(b)])
+            at += len(b)
+
+
 class GraphTask:
     """Mini-batch graph-level prediction (classification or regression)."""
 
@@ -281,8 +336,14 @@ class GraphTask:
         self.task = loaded.task
         self.loss = loss_fn(loaded.task, cfg.loss)
         self._eval_loaders: dict[str, Any] = {}
+        self.store = _device_store(self.dataset, device) if cfg.collate == "auto" and cfg.num_workers == 0 else None
 
     def _loader(self, idx: Tensor, generator: torch.Generator | None, batch_size: int, iters: int = 0):
+        """Batches of the graphs ``idx``: shuffled with ``generator`` (training), else in order. Assembled on
+        the device by the :class:`GraphStore` when there is one, else by PyG's DataLoader; both give the same
+        batches in the same order, drawing the same random numbers."""
+        if self.store is not None:
+            return _StoreBatches(self.store, idx, generator, batch_size, iters)
         from torch_geometric.loader import DataLoader
 
         subset = self.dataset[idx]
@@ -310,9 +371,9 @@ class GraphTask:
                 loss = self.loss(model(batch).float(), self._targets(batch))
             weight = distributed.loss_weight(batch.num_graphs)  # 1 alone; this rank's share of the batch in DDP
             self.precision.step(loss * weight, model, optimizer, self.cfg.clip_grad)
-            total += loss.item() * batch.num_graphs
+            total += loss.detach() * batch.num_graphs
             count += batch.num_graphs
-        return total / max(count, 1)
+        return float(total) / max(count, 1)  # read once per epoch, not once per step
 
     @torch.no_grad()
     def predict(self, model, name: str, progress: bool = False) -> tuple[Tensor, Tensor]:
@@ -379,9 +440,9 @@ class LinkTask:
             loss = (F.binary_cross_entropy_with_logits(pos_out, torch.ones_like(pos_out))
                     + F.binary_cross_entropy_with_logits(neg_out, torch.zeros_like(neg_out)))
             self.precision.step(loss, model, optimizer, self.cfg.clip_grad)
-            total += loss.item() * p.size(1)
+            total += loss.detach() * p.size(1)
             count += p.size(1)
-        return total / max(count, 1)
+        return float(total) / max(count, 1)
 
     @torch.no_grad()
     def evaluate(self, model, progress: bool = False) -> dict[str, float]:
@@ -442,9 +503,9 @@ class ForecastTask:
                 out = model(x, self.graph)
             loss = self._loss(out.float(), y)
             self.precision.step(loss, model, optimizer, self.cfg.clip_grad)
-            total += loss.item() * chunk.numel()
+            total += loss.detach() * chunk.numel()
             count += chunk.numel()
-        return total / max(count, 1)
+        return float(total) / max(count, 1)
 
     @torch.no_grad()
     def predict(self, model, name: str, progress: bool = False) -> tuple[Tensor, Tensor]:
