@@ -8,7 +8,13 @@ TORCH_VERSION ?= 2.13.0
 # EXTENSIONS=0 skips the (optional, several-minute) torch-scatter/torch-sparse builds.
 EXTENSIONS ?= 1
 
-.PHONY: install demo test test-fast bench docs clean
+.PHONY: install demo test test-fast bench docs clean device-check
+
+# The GPU check (scripts/device_check.sh): on the GPU machine as it is, no venv; DEVICE=cpu runs the same
+# checks at toy sizes here (with the venv's python when there is one). Output: $OUT, else device-check-out/.
+DEVICE ?= auto
+device-check:
+	PYTHON=$(if $(wildcard $(BIN)/python),$(BIN)/python,python3) scripts/device_check.sh --device $(DEVICE)
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
