@@ -116,7 +116,7 @@ def _mask_splits(train: np.ndarray, valid: np.ndarray, test: np.ndarray, where: 
 def read_split_npz(path: Path, num_nodes: int) -> dict[str, torch.Tensor]:
     """One Geom-GCN split file -> ``{"train", "valid", "test"}`` index tensors."""
     try:
-        with np.load(path) as z:
+        with np.load(path, allow_pickle=False) as z:
             masks = [z[k] for k in ("train_mask", "val_mask", "test_mask")]
     except KeyError as exc:
         raise DatasetFormatError(f"{path}: missing array ({exc.args[0]}; expected train_mask, val_mask, "
@@ -169,7 +169,7 @@ def load_platonov(name: str, root: str | None = None, download: bool = True) -> 
     require_files(key, raw, {file: f"{PLATONOV}/{file}"}, download, PLATONOV)
     path = raw / file
     try:
-        with np.load(path) as z:
+        with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in ("node_features", "node_labels", "edges", "train_masks", "val_masks",
                                         "test_masks")}
     except KeyError as exc:

@@ -27,6 +27,7 @@ import torch
 from graphkit.data.bundle import Loaded
 from graphkit.data.checks import checked_loader
 from graphkit.data.root import (
+    CacheFormatError,
     DatasetFormatError,
     cache_dir,
     data_root,
@@ -149,6 +150,8 @@ def ogb_dataset(name: str, root: str | os.PathLike | None = None, download: bool
 
     try:
         return process_in_cache("ogb", dirname, home, build)
+    except CacheFormatError:
+        raise
     except Exception as exc:
         raise DatasetFormatError(
             f"dataset {name!r}: processing its raw files in {home} or reading its cache under "

@@ -124,13 +124,25 @@ def _quietly(fn: Callable[[], Any]) -> Any:
         raise
 
 
+class CacheFormatError(DatasetFormatError):
+    """A processed cache file holds something other than tensors, plain values and the few PyG/numpy
+    classes graphkit's caches hold: refused unread, since unpickling it could run code. The message names
+    the file and says to delete the cache (never the raw data)."""
+
+
 @contextmanager
 def trusted_cache_load():
-    """Let ``torch.load`` (weights-only) read the classes PyG/OGB cache files hold, for this block only.
+    """``torch.load`` inside this block is weights-only, always, and reads the classes PyG/OGB cache
+    files hold (and nothing more).
 
-    The files are ones graphkit's loaders wrote (or OGB's official split files);
-    torch's check stays on everywhere else.
+    PyG's dataset loader retries a failed safe load with ``weights_only=False`` (any pickle, any code), and
+    ogb's loader calls ``torch.load`` without ``weights_only``, which ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``
+    turns into an unrestricted load. A cache directory others can write to would then run their code.
+    Here every load passes ``weights_only=True`` explicitly (which that variable cannot override) and a
+    refused file raises :class:`CacheFormatError` instead of reaching PyG's fallback.
     """
+    import pickle
+
     import numpy as np
     import torch
     from torch_geometric.data.data import Data, DataEdgeAttr, DataTensorAttr
@@ -139,8 +151,26 @@ def trusted_cache_load():
     allowed = [Data, DataEdgeAttr, DataTensorAttr, GlobalStorage,
                np.core.multiarray._reconstruct, np.ndarray, np.dtype]
     allowed += [type(np.dtype(t)) for t in ("int64", "int32", "float32", "float64", "bool", "uint8")]
-    with torch.serialization.safe_globals(allowed):
-        yield
+    unrestricted = torch.load
+
+    def weights_only_load(f, *args, **kwargs):
+        kwargs["weights_only"] = True
+        try:
+            return unrestricted(f, *args, **kwargs)
+        except pickle.UnpicklingError as exc:
+            where = getattr(f, "name", f)
+            raise CacheFormatError(
+                f"the cache file {where} holds objects other than tensors and plain data, so graphkit refuses to "
+                f"unpickle it (it may have been written by another program or tampered with). Delete that cache "
+                f"folder to rebuild it from the raw files; the raw data is fine ({str(exc).splitlines()[0]})") \
+                from None
+
+    torch.load = weights_only_load
+    try:
+        with torch.serialization.safe_globals(allowed):
+            yield
+    finally:
+        torch.load = unrestricted
 
 
 def download_into(raw: Path, urls: dict[str, str]) -> None:

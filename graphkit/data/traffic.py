@@ -193,21 +193,73 @@ def _series(name: str, values: np.ndarray, adjacency: np.ndarray, ids: list[str]
                          steps_per_day, tod, dow, null_value, dict(extra))
 
 
+def _h5_array(group: Any, key: str, path: Path) -> np.ndarray:
+    """A plain numeric or fixed-width string array; Python objects (pickles PyTables would load) are refused."""
+    import h5py
+
+    node = group.get(key)
+    if not isinstance(node, h5py.Dataset):
+        raise TrafficFormatError(f"{path}: no dataset {group.name}/{key} (expected pandas' fixed HDF5 layout)")
+    pseudo = node.attrs.get("PSEUDOATOM", b"")
+    if node.dtype.kind == "O" or node.attrs.get("CLASS", b"") == b"VLARRAY" or pseudo == b"object":
+        raise TrafficFormatError(
+            f"{path}: {node.name} holds Python objects (pickles), which graphkit never unpickles from a data file; "
+            "save the frame with numeric values and string column names")
+    if node.dtype.kind not in "iufbS":
+        raise TrafficFormatError(f"{path}: {node.name} has dtype {node.dtype}, expected numbers or strings")
+    return node[()]
+
+
 def read_h5_speeds(path: Path) -> tuple[np.ndarray, list[str], Any]:
-    """``(values [T, N], sensor ids, DatetimeIndex)`` from DCRNN's ``metr-la.h5`` / ``pems-bay.h5``."""
+    """``(values [T, N], sensor ids, DatetimeIndex)`` from DCRNN's ``metr-la.h5`` / ``pems-bay.h5``.
+
+    The file is a pandas DataFrame in PyTables' fixed layout (group ``df``: ``axis0`` column names, ``axis1``
+    time stamps, ``block<i>_items`` / ``block<i>_values``). It is read with h5py as plain arrays, never
+    through pandas' reader, which unpickles object columns and attributes (a crafted file could run code):
+    object columns are refused with a :class:`TrafficFormatError`, attributes are read as strings only.
+    """
+    import h5py
     import pandas as pd
 
     try:
-        frame = pd.read_hdf(path)
-    except ImportError as exc:
-        raise ImportError(f"reading {path.name} needs PyTables: pip install tables") from exc
-    except Exception as exc:
-        raise TrafficFormatError(f"{path} is not a readable pandas HDF5 file ({exc.__class__.__name__}: {exc})") \
-            from exc
-    if not isinstance(frame, pd.DataFrame) or not isinstance(frame.index, pd.DatetimeIndex):
-        raise TrafficFormatError(f"{path}: expected a DataFrame indexed by time stamps, got "
-                                 f"{type(frame).__name__} with {type(getattr(frame, 'index', None)).__name__}")
-    return _numeric(frame, path), [str(c) for c in frame.columns], frame.index
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise TrafficFormatError(f"{path} is not a readable HDF5 file ({exc.__class__.__name__}: {exc})") from exc
+    with f:
+        groups = [k for k in f if isinstance(f[k], h5py.Group)]
+        key = "df" if "df" in groups else (groups[0] if len(groups) == 1 else None)
+        if key is None:
+            raise TrafficFormatError(f"{path}: expected one pandas frame (group 'df'), found groups {groups}")
+        g = f[key]
+        kind = g.attrs.get("pandas_type", b"")
+        if kind != b"frame":
+            raise TrafficFormatError(f"{path}: {key} is pandas type {kind.decode(errors='replace')!r}; expected a "
+                                     "DataFrame in the fixed layout (DataFrame.to_hdf(..., format='fixed'))")
+        columns = [c.decode() if isinstance(c, bytes) else str(c) for c in _h5_array(g, "axis0", path).tolist()]
+        stamps = _h5_array(g, "axis1", path)
+        index_kind = g["axis1"].attrs.get("kind", b"").decode(errors="replace")
+        if g["axis1"].attrs.get("index_class", b"") != b"datetime" or not index_kind.startswith("datetime64"):
+            raise TrafficFormatError(f"{path}: the frame's index is not time stamps (kind {index_kind!r})")
+        unit = index_kind[len("datetime64["):-1] if "[" in index_kind else "ns"
+        index = pd.DatetimeIndex(pd.to_datetime(stamps.astype(np.int64), unit=unit))
+        position = {c: j for j, c in enumerate(columns)}
+        values = np.full((len(stamps), len(columns)), np.nan)
+        seen = 0
+        for b in range(int(g.attrs.get("nblocks", 0))):
+            items = [c.decode() if isinstance(c, bytes) else str(c)
+                     for c in _h5_array(g, f"block{b}_items", path).tolist()]
+            block = _h5_array(g, f"block{b}_values", path)
+            if block.dtype.kind not in "iufb" or block.shape != (len(stamps), len(items)):
+                raise TrafficFormatError(f"{path}: block {b} has dtype {block.dtype} and shape {block.shape}; "
+                                         f"expected numbers of shape ({len(stamps)}, {len(items)})")
+            for j, item in enumerate(items):
+                if item not in position:
+                    raise TrafficFormatError(f"{path}: block {b} names column {item!r}, which is not in axis0")
+                values[:, position[item]] = block[:, j]
+                seen += 1
+        if seen != len(columns):
+            raise TrafficFormatError(f"{path}: the blocks hold {seen} columns but axis0 names {len(columns)}")
+    return values, columns, index
 
 
 def read_sensor_pickle(path: Path) -> tuple[list[str], dict[str, int], np.ndarray]:
@@ -266,7 +318,7 @@ def _read_astgcn(name: str, start: str) -> Callable[[Path], TrafficSeries]:
     def read(raw: Path) -> TrafficSeries:
         path = raw / f"{name}.npz"
         try:
-            with np.load(path) as z:
+            with np.load(path, allow_pickle=False) as z:
                 if "data" not in z:
                     raise TrafficFormatError(f"{path}: no array 'data' (keys: {list(z.keys())})")
                 values = np.asarray(z["data"], dtype=np.float64)
