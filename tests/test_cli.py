@@ -159,11 +159,11 @@ def test_graph_transformers_train_on_real_data_through_the_cli(tmp_path, capsys,
 def test_neighbour_sampled_training_on_cora(tmp_path, capsys):
     root = require_data("planetoid", "Cora")
     assert main(["train", "--model", "sage", "--dataset", "cora", "--train.fanouts", "10,5", "--batch-size", "32",
-                 "--epochs", "3", "--model.num_layers", "2", "--data-root", root, "--out", str(tmp_path),
+                 "--epochs", "3", "--model.num_layers", "2", "--data-root", root, "--out", str(tmp_path / "sage"),
                  "--quiet"]) == 0
     import json
 
-    hist = json.loads((tmp_path / "results.json").read_text())["runs"][0]["history"]
+    hist = json.loads((tmp_path / "sage" / "results.json").read_text())["runs"][0]["history"]
     assert hist[-1]["loss"] < hist[0]["loss"]
     assert main(["train", "--model", "hgnn", "--dataset", "cocitation-cora", "--train.fanouts", "5",
                  "--data-root", root, "--out", str(tmp_path / "h")]) == 2

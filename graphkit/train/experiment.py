@@ -9,6 +9,7 @@ back and an interrupted one continues from its checkpoint.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import statistics
@@ -23,6 +24,7 @@ from graphkit.data.bundle import Loaded
 from graphkit.train import distributed, io
 from graphkit.train.config import ExperimentConfig, OptimConfig, TrainConfig
 from graphkit.train.loop import fit
+from graphkit.train.run_dir import RunLock, refuse_nested
 from graphkit.train.tasks import ForecastTask, GraphTask, LinkTask, NodeTask
 
 TASKS = {"node": NodeTask, "graph": GraphTask, "link": LinkTask, "forecast": ForecastTask}
@@ -32,7 +34,11 @@ def resolve_device(name: str) -> torch.device:
     """``auto`` -> CUDA when available else CPU; anything else as ``torch.device``, checked to exist."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(name)
+    try:
+        dev = torch.device(name)
+    except RuntimeError as exc:
+        raise ValueError(f"train.device={name!r} is not a device: use 'auto', 'cpu', 'cuda' or 'cuda:N' "
+                         f"({str(exc).splitlines()[0]})") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"train.device={name!r} but CUDA is not available here; use 'cpu' or 'auto'")
     return dev
@@ -52,7 +58,13 @@ def summarize(results: list[dict[str, Any]], metric_name: str, select: str) -> d
     ``select="mean-curve"`` is the GIN paper's protocol: the single epoch that
     maximises the test score averaged over runs (folds) is reported for all.
     """
-    out: dict[str, Any] = {"metric": metric_name, "runs": len(results), "select": select}
+    out: dict[str, Any] = {"metric": metric_name, "runs": len(results), "select": select, "status": "ok"}
+    out["epochs"] = [r["epochs_run"] for r in results]
+    diverged = [r for r in results if r.get("status") == "diverged"]
+    if diverged:  # no mean over the runs that survived: that would report a biased score
+        out["status"] = "diverged"
+        out["diverged"] = [{"run": r.get("name"), **r["diverged"]} for r in diverged]
+        return out
     if select == "mean-curve":
         length = min(len(r["history"]) for r in results)
         curve = [statistics.fmean(r["history"][e]["test"] for r in results) for e in range(length)]
@@ -70,7 +82,6 @@ def summarize(results: list[dict[str, Any]], metric_name: str, select: str) -> d
         out["details"] = extra
     out["seconds_per_epoch"] = statistics.fmean(r["seconds_per_epoch"] for r in results)
     out["train_seconds_per_epoch"] = statistics.fmean(r["train_seconds_per_epoch"] for r in results)
-    out["epochs"] = [r["epochs_run"] for r in results]
     return out
 
 
@@ -97,6 +108,12 @@ def format_summary(name: str, s: dict[str, Any]) -> str:
     def pm(d):
         return f"{d['mean']:.4f}" + (f" ± {d['std']:.4f}" if d["std"] is not None else "")
 
+    if s.get("status") == "diverged":
+        first = s["diverged"][0]
+        return (f"{name}: DIVERGED in {len(s['diverged'])} of {s['runs']} run(s) (non-finite {first['what']} at "
+                f"epoch {first['epoch']} of {first['run']}); no score is reported. Lower the learning rate "
+                "(--optim.lr) or clip gradients (--train.clip_grad)")
+
     parts = [f"test {s['metric']} {pm(s['test'])}"]
     if "valid" in s:
         parts.append(f"valid {pm(s['valid'])}")
@@ -119,6 +136,16 @@ def _runs(cfg: ExperimentConfig, loaded: Loaded) -> list[tuple[str, int, dict]]:
     return [(f"run-seed{s:02d}", s, loaded.split) for s in range(cfg.first_seed, cfg.first_seed + cfg.seeds)]
 
 
+def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """``section.field: saved -> now`` for every setting that differs (nested dicts walked)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for k in sorted(set(old) | set(new), key=str):
+            out += _differences(old.get(k), new.get(k), f"{prefix}{k}.")
+        return out
+    return [] if old == new else [f"{prefix[:-1]}: saved {old!r}, now {new!r}"]
+
+
 def _check_out(out: Path, cfg: ExperimentConfig, resume: bool) -> None:
     saved = out / "config.json"
     if not saved.exists():
@@ -138,9 +165,9 @@ def _check_out(out: Path, cfg: ExperimentConfig, resume: bool) -> None:
         old.get("train", {}).pop(key, None)
         new["train"].pop(key, None)
     if old != new:
-        diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-        raise ValueError(f"--resume: the configuration differs from the one saved in {saved} (in {diff}); "
-                         "use the same settings or another --out")
+        diff = _differences(old, new)
+        raise ValueError(f"--resume: the configuration differs from the one saved in {saved}: "
+                         f"{'; '.join(diff)}. Use the same settings or another --out")
 
 
 def run_experiment(cfg: ExperimentConfig, loaded: Loaded, build_model: Callable[[], torch.nn.Module],
@@ -157,41 +184,48 @@ def run_experiment(cfg: ExperimentConfig, loaded: Loaded, build_model: Callable[
         log, progress = (lambda s: None), False
     if cfg.train.threads > 0:
         torch.set_num_threads(cfg.train.threads)
-    _check_out(out, cfg, resume)
-    distributed.barrier()  # every rank checks the run directory before rank 0 writes into it
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        io.write_json(out / "config.json", cfg.to_dict())
-    title = title or f"{loaded.name} {cfg.model}"
-    runs = _runs(cfg, loaded)
-    t0 = time.perf_counter()
-    results = []
-    task_cache: dict[int, Any] = {}
-    bar = runs
-    if progress:
-        bar = io.progress(runs, 0, "runs")
-    for name, seed, split in bar:
-        key = id(split)
-        if key not in task_cache:
-            task_cache = {key: TASKS[loaded.level](loaded, split, cfg.train, device)}
-        result = fit(task_cache[key], build_model, cfg.optim, cfg.train, seed, out / name, device, loaded.metric,
-                     resume=resume, progress=progress, log=log)
-        result["name"] = name
-        results.append(result)
-        sel = result["selected"]
-        log(f"{name}: epoch {sel['epoch']} " + " ".join(f"{k} {sel[k]:.4f}" for k in ("valid", "test") if k in sel))
-    summary = summarize(results, loaded.metric.name, cfg.train.select)
-    line = format_summary(title, summary)
-    report = {"title": title, "config": cfg.to_dict(), "dataset": loaded.summary(), "summary": summary,
-              "summary_line": line, "environment": io.environment(device),
-              "wall_seconds": sum(r["wall_seconds"] for r in results),
-              "session_seconds": time.perf_counter() - t0, "runs": results}
-    if not main:
+    refuse_nested(out)  # before anything is created
+    # one writer per run directory: the lock is held until the experiment's files are written
+    with (RunLock(out) if main else contextlib.nullcontext()):
+        _check_out(out, cfg, resume)
+        distributed.barrier()  # every rank checks the run directory before rank 0 writes into it
+        if main:
+            out.mkdir(parents=True, exist_ok=True)
+            io.write_json(out / "config.json", cfg.to_dict())
+        title = title or f"{loaded.name} {cfg.model}"
+        runs = _runs(cfg, loaded)
+        t0 = time.perf_counter()
+        results = []
+        task_cache: dict[int, Any] = {}
+        bar = runs
+        if progress:
+            bar = io.progress(runs, 0, "runs")
+        for name, seed, split in bar:
+            key = id(split)
+            if key not in task_cache:
+                task_cache = {key: TASKS[loaded.level](loaded, split, cfg.train, device)}
+            result = fit(task_cache[key], build_model, cfg.optim, cfg.train, seed, out / name, device, loaded.metric,
+                         resume=resume, progress=progress, log=log)
+            result["name"] = name
+            results.append(result)
+            sel = result["selected"]
+            if result.get("status") == "diverged":
+                log(f"{name}: diverged at epoch {result['diverged']['epoch']}")
+            else:
+                log(f"{name}: epoch {sel['epoch']} " + " ".join(f"{k} {sel[k]:.4f}" for k in ("valid", "test")
+                                                              if k in sel))
+        summary = summarize(results, loaded.metric.name, cfg.train.select)
+        line = format_summary(title, summary)
+        report = {"title": title, "config": cfg.to_dict(), "dataset": loaded.summary(), "summary": summary,
+                  "summary_line": line, "environment": io.environment(device),
+                  "wall_seconds": sum(r["wall_seconds"] for r in results),
+                  "session_seconds": time.perf_counter() - t0, "runs": results}
+        if not main:
+            return report
+        io.write_json(out / "results.json", report)
+        io.write_csv(out / "runs.csv", [{"run": r["name"], "seed": r["seed"], "epochs": r["epochs_run"],
+                                         "selected_epoch": r["selected_epoch"],
+                                         **{k: r["selected"].get(k, math.nan) for k in ("valid", "test")},
+                                         "seconds_per_epoch": r["seconds_per_epoch"]} for r in results])
+        io.plot_curves(out / "curves.png", [r["history"] for r in results], loaded.metric.name, title)
         return report
-    io.write_json(out / "results.json", report)
-    io.write_csv(out / "runs.csv", [{"run": r["name"], "seed": r["seed"], "epochs": r["epochs_run"],
-                                     "selected_epoch": r["selected_epoch"],
-                                     **{k: r["selected"].get(k, math.nan) for k in ("valid", "test")},
-                                     "seconds_per_epoch": r["seconds_per_epoch"]} for r in results])
-    io.plot_curves(out / "curves.png", [r["history"] for r in results], loaded.metric.name, title)
-    return report
