@@ -117,6 +117,9 @@ def _env_choice(family: str) -> str | None:
         return None
     if impl == "torch":
         return impl
+    known = sorted(set().union(*FAMILIES.values()))
+    if os.environ.get("GRAPHKIT_BACKEND") == impl and impl not in known:
+        raise ValueError(f"GRAPHKIT_BACKEND={impl!r} is not a backend; choose one of {known}")
     if impl not in FAMILIES[family] and os.environ.get("GRAPHKIT_BACKEND") == impl:
         # GRAPHKIT_BACKEND=torch_sparse says nothing about the scatter family.
         return None

@@ -351,6 +351,10 @@ def _run(cfg, loaded, build, out, args, title, recipe: Recipe | None = None) -> 
     if not is_main():  # under torchrun only rank 0 reports
         return 0
     line = report["summary_line"]
+    if report["summary"].get("status") == "diverged":
+        print(f"results: {out / 'results.json'}")
+        print(line)
+        return 1
     if recipe is not None and recipe.expected is not None:
         mean, std = recipe.expected
         ours = report["summary"]["test"]
@@ -428,6 +432,9 @@ def main(argv: list[str] | None = None) -> int:
     p_repro.add_argument("name", help="recipe name")
     _common(p_repro)
     args, extra = parser.parse_known_args(argv)
+    if getattr(args, "nproc", 1) < 1:
+        print(f"graphkit {args.command}: error: --nproc must be >= 1, got {args.nproc}", file=sys.stderr)
+        return 2
     if getattr(args, "nproc", 1) > 1 and "WORLD_SIZE" not in os.environ:
         from graphkit.train.distributed import launch
 
@@ -448,8 +455,43 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args, extra)
         return _repro(args, extra)
     except (ValueError, FileExistsError, FileNotFoundError, NotImplementedError) as exc:
-        print(f"graphkit {args.command}: error: {exc}", file=sys.stderr)
+        print(f"graphkit {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"graphkit {args.command}: interrupted. Every finished epoch is checkpointed: run the same command "
+              "with --resume to continue", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a run that failed: one line, the traceback only on request
+        if os.environ.get("GRAPHKIT_DEBUG") == "1":
+            raise
+        print(f"graphkit {args.command}: failed: {_failure(exc)} (GRAPHKIT_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 600 else text[:597] + "..."
+
+
+def _failure(exc: BaseException) -> str:
+    """What went wrong and what to do, for the failures a run meets that are not bad arguments."""
+    import errno
+
+    import torch
+
+    if isinstance(exc, (MemoryError, torch.OutOfMemoryError)) or "can't allocate memory" in str(exc):
+        return ("out of memory; lower --model.hidden, --batch-size or the number of layers "
+                f"({exc.__class__.__name__})")
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        if exc.errno == errno.ENOSPC:
+            return f"the disk is full (writing{where}); free space or choose another --out or GRAPHKIT_CACHE"
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return (f"cannot write{where} ({exc.strerror}); choose a writable --out, or set GRAPHKIT_CACHE to a "
+                    "writable folder")
+        return f"{exc.strerror or exc.__class__.__name__}{where}"
+    return f"{exc.__class__.__name__}: {_one_line(exc)}"
 
 
 if __name__ == "__main__":

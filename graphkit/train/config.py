@@ -86,6 +86,14 @@ class TrainConfig:
                                     "clip_grad"))
         _choice("train.amp", self.amp, ("none", "bf16", "fp16"))
         _choice("train.collate", self.collate, ("auto", "pyg"))
+        if self.device != "auto":
+            import torch
+
+            try:
+                torch.device(self.device)
+            except RuntimeError:
+                raise ValueError(f"train.device={self.device!r} is not a device: use 'auto', 'cpu', 'cuda' or "
+                                 "'cuda:N'") from None
         _choice("train.loss", self.loss, ("auto", "masked-mae", "sse", "l1"))
         _choice("train.protocol", self.protocol, ("auto", "dcrnn", "astgcn", "stgcn", "tgcn"))
         if self.fanouts:

@@ -9,6 +9,8 @@ same numbers an uninterrupted run gives.
 """
 from __future__ import annotations
 
+import math
+import os
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -21,6 +23,9 @@ from graphkit.train.config import OptimConfig, TrainConfig
 
 CHECKPOINT = "checkpoint.pt"
 RESULT = "results.json"
+# Resuming a checkpoint whose weights are NaN/inf is refused unless this is "1" (a trust switch, like
+# GRAPHKIT_TRUST_CHECKPOINTS: the user asks for it explicitly)
+RESUME_NONFINITE_ENV = "GRAPHKIT_RESUME_NONFINITE"
 
 
 def make_optimizer(model: torch.nn.Module, cfg: OptimConfig, epochs: int = 0):
@@ -120,6 +125,11 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
     if resume and ckpt.exists():
         state = io.load_checkpoint(ckpt)
         io.load_model_state(model, state["model"], ckpt)
+        if not _weights_finite(model) and os.environ.get(RESUME_NONFINITE_ENV, "") != "1":
+            raise io.CheckpointError(
+                f"checkpoint {ckpt} holds non-finite (NaN/inf) weights: that run diverged, and resuming it would "
+                f"train from garbage. Delete {run_dir} to start the run over (with a lower learning rate?), or set "
+                f"{RESUME_NONFINITE_ENV}=1 to resume it anyway")
         try:
             optimizer.load_state_dict(state["optimizer"])
         except (ValueError, KeyError) as exc:
@@ -139,12 +149,17 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
     epochs = range(start, cfg.epochs + 1)
     if progress:
         epochs = io.progress(epochs, 1, run_dir.name, total=cfg.epochs, initial=start - 1)
+    diverged: dict[str, Any] | None = None
     for epoch in epochs:
         if stopped:
             break
         t0 = time.perf_counter()
         loss = task.train_epoch(runner, optimizer, generator, progress)
         t_train = time.perf_counter() - t0
+        if not (math.isfinite(loss) and _weights_finite(model)):  # divergence is an outcome, not a score
+            diverged = {"epoch": epoch, "loss": loss, "what": "loss" if not math.isfinite(loss) else "weights"}
+            log(f"{run_dir.name}: training diverged at epoch {epoch} (non-finite {diverged['what']}); stopping")
+            break
         scores = task.evaluate(runner, progress)
         if "valid_loss" in scores and cfg.loss_window > 0:  # Kipf & Welling's rule reads loss + L2 term
             scores["valid_loss"] += l2_penalty(model, optim_cfg)
@@ -164,19 +179,29 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
         if main:
             io.write_csv(run_dir / "log.csv", history)
 
-    chosen = select(history, metric, cfg.select if cfg.select != "mean-curve" else "last")
     train_times = [h["train_seconds"] for h in history]
     result = {
         "seed": seed,
+        "status": "diverged" if diverged else "ok",
         "epochs_run": len(history),
         "stopped_early": stopped,
-        "selected_epoch": chosen["epoch"],
-        "selected": {k: v for k, v in chosen.items() if k not in ("train_seconds", "epoch_seconds")},
-        "seconds_per_epoch": sum(h["epoch_seconds"] for h in history) / len(history),
-        "train_seconds_per_epoch": sum(train_times) / len(train_times),
+        "seconds_per_epoch": sum(h["epoch_seconds"] for h in history) / len(history) if history else 0.0,
+        "train_seconds_per_epoch": sum(train_times) / len(train_times) if history else 0.0,
         "wall_seconds": elapsed,
         "history": history,
     }
+    if diverged:  # no selected epoch: a run that blew up reports no score
+        result.update(selected_epoch=None, selected={}, diverged=diverged)
+    else:
+        chosen = select(history, metric, cfg.select if cfg.select != "mean-curve" else "last")
+        result.update(selected_epoch=chosen["epoch"],
+                      selected={k: v for k, v in chosen.items() if k not in ("train_seconds", "epoch_seconds")})
     if main:
         io.write_json(run_dir / RESULT, result)
     return result
+
+
+def _weights_finite(model: torch.nn.Module) -> bool:
+    """Whether every parameter is finite (one read from the device for the whole model)."""
+    flags = [p.detach().isfinite().all() for p in model.parameters()]
+    return bool(torch.stack(flags).all()) if flags else True
