@@ -40,8 +40,14 @@ def checked_loader(fn: F) -> F:
             if isinstance(exc, (FileNotFoundError, PermissionError)) or _raised_by_graphkit(exc):
                 raise  # a deliberate error of ours (it names its problem), or a file system error
             detail = " ".join(str(exc).split())[:500]
+            from graphkit.data.root import cache_dir
+
+            in_cache = str(cache_dir()) in detail
+            advice = (f"the file named is in graphkit's cache ({cache_dir()}): delete that cache folder to rebuild "
+                      "it; the raw data is untouched" if in_cache else
+                      "a truncated or corrupt raw file? Check it against the dataset's checksum (or download it again)")
             raise DatasetFormatError(f"{what}: its files could not be read ({exc.__class__.__name__}: {detail}); "
-                                     "a truncated or corrupt file? Delete it to download it again") from exc
+                                     f"{advice}") from exc
         check_loaded(out, what)
         return out
 
@@ -186,6 +192,26 @@ def _check_split(idx: Any, n: int | None, where: str) -> None:
         raise DatasetFormatError(f"{where}: ids must be integers, got {idx.dtype}")
     if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= n):
         raise DatasetFormatError(f"{where}: ids must lie in [0, {n}), got [{int(idx.min())}, {int(idx.max())}]")
+
+
+def split_indices(split: dict[str, Any], n: int, what: str = "split") -> dict[str, Tensor]:
+    """``{name: ids}`` with every part as an int64 index tensor: boolean masks of length ``n`` become the ids
+    they select (indexing with a mask as if it held ids would pick items 0 and 1), ids are checked to lie in
+    ``[0, n)``. Anything else is a :class:`DatasetFormatError` naming the part."""
+    out = {}
+    for name, idx in split.items():
+        where = f"{what} {name!r}"
+        if not isinstance(idx, Tensor):
+            try:
+                idx = torch.as_tensor(idx)
+            except (TypeError, ValueError, RuntimeError):
+                raise DatasetFormatError(f"{where}: expected an index tensor or a boolean mask, got "
+                                         f"{type(idx).__name__}") from None
+        if idx.dim() != 1:
+            raise DatasetFormatError(f"{where}: expected a 1-D index tensor or mask, got shape {list(idx.shape)}")
+        _check_split(idx, n, where)
+        out[name] = idx.nonzero().view(-1) if idx.dtype == torch.bool else idx.long()
+    return out
 
 
 def _check_targets(y: object, what: str) -> None:

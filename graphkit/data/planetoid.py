@@ -68,6 +68,12 @@ def read_planetoid(raw: Path, key: str) -> Data:
         test_index = torch.from_numpy(np.loadtxt(f["test.index"], dtype=np.int64, ndmin=1))
     except ValueError as exc:
         raise DatasetFormatError(f"{f['test.index']}: expected one node id per line ({exc})") from exc
+    extra = test_index.numel() - test_index.unique().numel()
+    if extra:
+        ids = test_index.tolist()
+        first = next(v for i, v in enumerate(ids) if v in ids[:i])
+        raise DatasetFormatError(f"{f['test.index']}: node id {first} is listed more than once ({extra} repeated "
+                                 "ids; each test node must appear once)")
     if not isinstance(graph, dict) or not all(isinstance(v, (list, tuple)) for v in graph.values()):
         raise DatasetFormatError(f"{f['graph']}: expected a dict of adjacency lists, got {type(graph).__name__}")
     for a, b, what in ((allx, ally, "allx/ally"), (tx, ty, "tx/ty"), (x, y, "x/y")):

@@ -107,9 +107,25 @@ def _finite_matrix(a: np.ndarray, path: Path, shape: tuple[int, int] | None = No
     return a
 
 
+def _check_row_lengths(path: Path) -> None:
+    """Every line of a CSV has the same number of fields: pandas reads a short line (a file cut off mid-line,
+    a damaged row) as missing values, which would then pass for missing sensor readings."""
+    counts = [(i, line.count(",")) for i, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+              if line.strip()]
+    if not counts:
+        return
+    widths = [c for _, c in counts]
+    common = max(set(widths), key=widths.count)
+    for line_no, c in counts:
+        if c != common:
+            raise TrafficFormatError(f"{path}, line {line_no}: {c + 1} fields where the file has {common + 1} "
+                                     "(truncated or damaged?)")
+
+
 def _read_csv(path: Path, header: Any) -> Any:
     import pandas as pd
 
+    _check_row_lengths(path)
     try:
         return pd.read_csv(path, header=header)
     except Exception as exc:  # pandas raises several parser errors; all mean the same thing here

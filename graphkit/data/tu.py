@@ -18,7 +18,13 @@ import torch
 
 from graphkit.data.bundle import Loaded
 from graphkit.data.checks import checked_loader
-from graphkit.data.root import data_root, missing_files_error, process_in_cache, trusted_cache_load
+from graphkit.data.root import (
+    DatasetFormatError,
+    data_root,
+    missing_files_error,
+    process_in_cache,
+    trusted_cache_load,
+)
 from graphkit.metrics import Accuracy
 
 URL = "https://www.chrsmrrs.com/graphkerneldatasets"
@@ -32,6 +38,76 @@ def _download(name: str, raw: Path) -> None:
     with tempfile.TemporaryDirectory(dir=raw.parent.parent, prefix=f".{name}.") as tmp:
         extract_zip(download_url(f"{URL}/{name}.zip", tmp, log=False), tmp, log=False)
         shutil.move(os.path.join(tmp, name), raw)
+
+
+def _read_ints(path: Path, columns: int | None = None) -> np.ndarray:
+    """A TU text file of comma-separated integers as ``[rows, columns]`` (``[rows]`` for one column)."""
+    lines = [ln for ln in path.read_text().replace(",", " ").splitlines() if ln.strip()]
+    width = columns if columns is not None else (len(lines[0].split()) if lines else 1)
+    flat = np.array(" ".join(lines).split())
+    if flat.size != width * len(lines):  # a short or long row: find it (the slow path runs only on errors)
+        for line_no, ln in enumerate(lines, 1):
+            if len(ln.split()) != width:
+                raise DatasetFormatError(f"{path}, row {line_no}: {len(ln.split())} values where the file has "
+                                         f"{width}")
+    try:
+        a = flat.astype(np.float64)
+    except ValueError:
+        bad = next(i for i, v in enumerate(flat) if not _is_number(v))
+        raise DatasetFormatError(f"{path}, row {bad // width + 1}: {flat[bad]!r} is not a number") from None
+    a = a.astype(np.int64).reshape(len(lines), width)
+    return a[:, 0] if width == 1 else a
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def check_tu_files(name: str, raw: Path) -> None:
+    """Consistency of a TU dataset's files, before PyG reads them: one graph label per graph, one indicator
+    row per node, node ids in range, edges inside one graph, label files as long as what they label and
+    without negative labels. Each problem is a :class:`DatasetFormatError` naming the file and the row."""
+    ind = _read_ints(raw / f"{name}_graph_indicator.txt", 1)
+    if ind.size == 0:
+        raise DatasetFormatError(f"{raw / f'{name}_graph_indicator.txt'} is empty")
+    num_graphs = int(ind.max())
+    if int(ind.min()) < 1 or np.any(np.diff(ind) < 0) or len(np.unique(ind)) != num_graphs:
+        raise DatasetFormatError(f"{raw / f'{name}_graph_indicator.txt'}: graph ids must be 1..G, non-decreasing "
+                                 f"and each used (found {len(np.unique(ind))} ids up to {num_graphs})")
+    labels = _read_ints(raw / f"{name}_graph_labels.txt", 1)
+    if len(labels) != num_graphs:
+        raise DatasetFormatError(f"{raw / f'{name}_graph_labels.txt'} has {len(labels)} rows but "
+                                 f"{name}_graph_indicator.txt numbers {num_graphs} graphs")
+    edges = _read_ints(raw / f"{name}_A.txt", 2)
+    if edges.size:
+        bad = np.flatnonzero((edges < 1).any(1) | (edges > len(ind)).any(1))
+        if bad.size:
+            raise DatasetFormatError(f"{raw / f'{name}_A.txt'}, row {bad[0] + 1}: node {edges[bad[0]].tolist()} "
+                                     f"outside 1..{len(ind)} (the nodes of {name}_graph_indicator.txt)")
+        across = np.flatnonzero(ind[edges[:, 0] - 1] != ind[edges[:, 1] - 1])
+        if across.size:
+            raise DatasetFormatError(f"{raw / f'{name}_A.txt'}, row {across[0] + 1}: edge "
+                                     f"{edges[across[0]].tolist()} joins two different graphs")
+    for part, count, what in (("node_labels", len(ind), "nodes"), ("node_attributes", len(ind), "nodes"),
+                              ("edge_labels", len(edges), "edges"), ("edge_attributes", len(edges), "edges")):
+        path = raw / f"{name}_{part}.txt"
+        if not path.exists():
+            continue
+        if part.endswith("labels"):
+            values = _read_ints(path)
+            if values.size and int(values.min()) < 0:
+                row = int(np.flatnonzero((values.reshape(len(values), -1) < 0).any(1))[0])
+                raise DatasetFormatError(f"{path}, row {row + 1}: negative label {values[row].tolist()}")
+            rows = len(values)
+        else:
+            with open(path) as f:
+                rows = sum(1 for line in f if line.strip())
+        if rows != count:
+            raise DatasetFormatError(f"{path} has {rows} rows but the dataset has {count} {what}")
 
 
 def stratified_folds(labels: torch.Tensor, k: int = 10, seed: int = 0) -> list[dict[str, torch.Tensor]]:
@@ -64,6 +140,8 @@ def load_tu(name: str, root: str | os.PathLike | None = None, download: bool = T
         if not all((raw / f).exists() for f in files):
             raise missing_files_error(name, raw, files, why or f"Get {URL}/{name}.zip and unzip it there.")
     from torch_geometric.datasets import TUDataset
+
+    check_tu_files(name, raw)
 
     def build(base: Path):
         with trusted_cache_load():

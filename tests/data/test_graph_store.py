@@ -125,3 +125,23 @@ def test_training_on_device_batches_equals_training_on_pyg_batches(iters):
     assert a[0] == b[0] and a[1] == b[1]
     assert all(torch.equal(a[2][k], b[2][k]) for k in a[2])
     assert torch.equal(a[3], b[3])  # the generator advanced identically: later epochs match too
+
+
+def test_boolean_mask_splits_select_the_masked_graphs():
+    """A mask given as a split selects the graphs it marks (never graphs 0 and 1 read as ids); bad parts are named."""
+    from graphkit.data.bundle import Loaded
+    from graphkit.data.root import DatasetFormatError
+    from graphkit.metrics import RocAuc
+    from graphkit.train.config import TrainConfig
+    from graphkit.train.tasks import GraphTask
+
+    loaded = Loaded("mols", "graph", "binary", 9, 2, RocAuc(), dataset=_InMemory(molecules(20, nan_every=0)))
+    mask = torch.zeros(20, dtype=torch.bool)
+    mask[[3, 7, 11]] = True
+    task = GraphTask(loaded, {"train": mask, "valid": torch.tensor([1, 2]), "test": ~mask}, TrainConfig(),
+                     torch.device("cpu"))
+    assert task.split["train"].tolist() == [3, 7, 11] and len(task.split["test"]) == 17
+    with pytest.raises(DatasetFormatError, match="a mask of 5 entries for 20 items"):
+        GraphTask(loaded, {"train": mask[:5]}, TrainConfig(), torch.device("cpu"))
+    with pytest.raises(DatasetFormatError, match=r"ids must lie in \[0, 20\)"):
+        GraphTask(loaded, {"train": torch.tensor([0, 25])}, TrainConfig(), torch.device("cpu"))

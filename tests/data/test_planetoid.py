@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import data_root
+from conftest import data_root, require_data
 
 from graphkit.data import DatasetNotFoundError, load_planetoid
 from graphkit.data.root import data_root as resolve_root
@@ -72,3 +72,19 @@ def test_cache_dir_honours_env(monkeypatch, tmp_path):
     monkeypatch.setenv("GRAPHKIT_CACHE", str(tmp_path / "c"))
     assert cache_dir() == tmp_path / "c" and (tmp_path / "c").is_dir()
     assert os.access(cache_dir(), os.W_OK)
+
+
+def test_duplicate_test_index_is_named(tmp_path):
+    """A repeated node id in ind.<name>.test.index would shrink the test set silently: refused by name."""
+    import shutil
+
+    from graphkit.data.planetoid import read_planetoid
+    from graphkit.data.root import DatasetFormatError
+
+    src = require_data("planetoid", "Cora")
+    raw = tmp_path / "raw"
+    shutil.copytree(f"{src}/planetoid/Cora/raw", raw)
+    ids = (raw / "ind.cora.test.index").read_text().split()
+    (raw / "ind.cora.test.index").write_text("\n".join(ids[:-1] + [ids[0]]) + "\n")
+    with pytest.raises(DatasetFormatError, match=f"node id {ids[0]} is listed more than once"):
+        read_planetoid(raw, "cora")

@@ -350,3 +350,20 @@ def test_calendar_from_start_date():
     tod, dow = calendar("2018-01-01", 600, 288)  # a Monday
     assert dow[0] == 0 and dow[288] == 1 and tod[287] == pytest.approx(287 / 288)
     assert calendar(None, 10, 288)[1] is None
+
+
+@pytest.mark.parametrize("cut", ["mid-line", "short row"])
+def test_truncated_or_short_csv_rows_are_named(tmp_path, cut):
+    """A CSV cut off mid-line, or one short row, would read as missing readings: refused, naming the line."""
+    raw = tmp_path / "traffic" / "los-loop"
+    write_tgcn(raw, "los", 288 * 2, 5)
+    text = (raw / "los_speed.csv").read_text()
+    if cut == "mid-line":
+        text = text[: len(text) // 2].rsplit(",", 1)[0]
+    else:
+        lines = text.split("\n")
+        lines[7] = lines[7].rsplit(",", 1)[0]
+        text = "\n".join(lines)
+    (raw / "los_speed.csv").write_text(text)
+    with pytest.raises(TrafficFormatError, match=r"los_speed.csv, line \d+: [1-4] fields where the file has 5"):
+        load_series("los-loop", tmp_path, download=False)
