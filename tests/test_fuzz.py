@@ -287,3 +287,18 @@ def test_config_json_from_elsewhere_is_checked(tmp_path):
     good["optim"]["lr"] = "fast"
     with pytest.raises(ValueError, match="optim.lr"):
         ExperimentConfig.from_dict(json.loads(json.dumps(good)))
+
+
+@pytest.mark.parametrize("make", ["gcn", "gin", "gine", "sage", "edge_gcn", "gated_gcn"])
+def test_dense_batched_input_is_named(make):
+    """PyG's dense batched layout x: [B, N, F] is refused by name (it would be read as B nodes of N x F)."""
+    from graphkit.nn import EdgeGCNConv, GatedGCNConv, GCNConv, GINConv, GINEConv, SAGEConv
+
+    x = torch.randn(2, 5, 8)
+    ei = torch.tensor([[0, 1], [1, 0]])
+    e = torch.randn(2, 8)
+    layer, args = {"gcn": (GCNConv(8, 4), ()), "gin": (GINConv(torch.nn.Linear(8, 4)), ()),
+                   "gine": (GINEConv(torch.nn.Linear(8, 4)), (e,)), "sage": (SAGEConv(8, 4), ()),
+                   "edge_gcn": (EdgeGCNConv(8), (e,)), "gated_gcn": (GatedGCNConv(8), (e,))}[make]
+    with pytest.raises(ValueError, match=r"dense batch \[B, N, F\]"):
+        layer(x, ei, *args)

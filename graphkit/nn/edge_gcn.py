@@ -5,6 +5,7 @@ from torch import Tensor, nn
 
 from graphkit import backend
 from graphkit.ops import check_edge_index, check_features, degree, scatter
+from graphkit.ops.check import check_width
 from graphkit.ops.check import check_edge_values
 
 
@@ -40,10 +41,11 @@ class EdgeGCNConv(nn.Module):
         self.root_emb.reset_parameters()
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
-        check_features(x, name="x", min_dim=2)
+        check_features(x, name="x", min_dim=2, max_dim=2)
+        check_width(x, self.channels, "x", "EdgeGCNConv's width")
         n = x.size(0)
         check_edge_index(edge_index, n, n)
-        check_edge_values(edge_attr, edge_index.size(1), name="edge_attr")
+        check_edge_values(edge_attr, edge_index.size(1), name="edge_attr", dim=None)
         if edge_attr.size(-1) != self.channels:
             raise ValueError(f"edge_attr has {edge_attr.size(-1)} features, EdgeGCNConv expects {self.channels}")
         x = self.linear(x)

@@ -25,6 +25,8 @@ def _tables(emb_dim: int, dims: tuple[int, ...]) -> nn.ModuleList:
 
 
 def _embed(tables: nn.ModuleList, x: Tensor, who: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{who} expects an integer tensor [*, {len(tables)}], got {type(x).__name__}")
     if x.dim() != 2 or x.size(1) != len(tables) or x.dtype.is_floating_point:
         raise ValueError(f"{who} expects integer features [*, {len(tables)}], got {x.dtype} {list(x.shape)}")
     if check.enabled() and x.numel():

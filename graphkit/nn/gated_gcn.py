@@ -37,6 +37,8 @@ class GatedGCNConv(nn.Module):
         self.residual, self.eps = residual, eps
 
     def forward(self, x: Tensor, edge_index: Any, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
+        check.check_features(x, name="x", min_dim=2, max_dim=2)
+        check.check_features(edge_attr, name="edge_attr", min_dim=2, max_dim=2)
         check.check_edge_index(edge_index, x.size(0), x.size(0))
         if edge_attr.shape != (edge_index.size(1), x.size(1)):
             raise ValueError(f"GatedGCNConv needs edge features [E={edge_index.size(1)}, {x.size(1)}], "

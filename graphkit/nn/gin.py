@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from graphkit import backend
 from graphkit.ops import as_adjacency, check_edge_index, check_features, scatter, segment, spmm
+from graphkit.ops.check import check_width
 from graphkit.ops.check import check_edge_values
 
 
@@ -38,6 +39,13 @@ class _GINBase(nn.Module):
     def reset_parameters(self) -> None:
         _reset(self.nn)
         self.eps.data.fill_(self.initial_eps)
+
+    def _check_width(self, x: Tensor) -> None:
+        """``x``'s features against ``nn``'s first layer, when it says its input size."""
+        first = self.nn[0] if isinstance(self.nn, nn.Sequential) and len(self.nn) else self.nn
+        width = getattr(first, "in_features", None) or getattr(first, "in_channels", None)
+        if isinstance(width, int) and getattr(self, "lin", None) is None:
+            check_width(x, width, "x", "the input size of the layer's nn")
 
     def _finish(self, out: Tensor, x_dst: Tensor | None) -> Tensor:
         if x_dst is not None:
@@ -75,7 +83,8 @@ class GINConv(_GINBase):
     def forward(self, x: Tensor | tuple[Tensor, Tensor | None], edge_index: Any,
                 size: tuple[int, int] | None = None) -> Tensor:
         x_src, x_dst = _split(x)
-        check_features(x_src, name="x", min_dim=2)
+        check_features(x_src, name="x", min_dim=2, max_dim=2)
+        self._check_width(x_src)
         num = size or (x_src.size(0), x_src.size(0) if x_dst is None else x_dst.size(0))
         adj = as_adjacency(edge_index, num)
         return self._finish(spmm(adj, x_src), x_dst)
@@ -127,15 +136,17 @@ class GINEConv(_GINBase):
     def forward(self, x: Tensor | tuple[Tensor, Tensor | None], edge_index: Any,
                 edge_attr: Tensor | None = None, size: tuple[int, int] | None = None) -> Tensor:
         x_src, x_dst = _split(x)
-        check_features(x_src, name="x", min_dim=2)
+        check_features(x_src, name="x", min_dim=2, max_dim=2)
         num_dst = x_src.size(0) if x_dst is None else x_dst.size(0)
         num = size or (x_src.size(0), num_dst)
         if edge_attr is None:
             raise ValueError("GINEConv needs edge_attr: [E, edge_dim]; use GINConv for graphs without edge features")
         if not isinstance(edge_index, Tensor):
             edge_index = as_adjacency(edge_index, num)
+        else:
+            check_edge_index(edge_index, num[0], num[1])
         num_edges = edge_index.size(1) if isinstance(edge_index, Tensor) else edge_index.num_edges
-        check_edge_values(edge_attr, num_edges, name="edge_attr")
+        check_edge_values(edge_attr, num_edges, name="edge_attr", dim=None)
         if self.lin is not None:
             edge_attr = self.lin(edge_attr)
         elif edge_attr.size(-1) != x_src.size(-1):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from graphkit.ops import check
+
 
 def _norm(kind: str, channels: int) -> nn.Module:
     if kind == "batch":
@@ -31,6 +33,7 @@ class GPSBlock(nn.Module):
     def __init__(self, channels: int, local: nn.Module | None, mixer: nn.Module | None, dropout: float = 0.0,
                  norm: str = "batch", mlp_ratio: int = 2):
         super().__init__()
+        self.channels = channels
         if local is None and mixer is None:
             raise ValueError("a GPS block needs a local layer, a global mixer, or both")
         self.local, self.mixer = local, mixer
@@ -45,6 +48,10 @@ class GPSBlock(nn.Module):
                 edge_attr: Tensor | None = None, order: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         """``(node features, edge features)``; edge features are the local layer's update when it returns
         one (GatedGCN), else passed through."""
+        check.check_size(batch_size, "batch_size")
+        check.check_features(x, name="x", min_dim=2, max_dim=2)
+        check.check_width(x, self.channels, "x", "the block's width")
+        check.check_index(batch, batch_size, length=x.size(0), name="batch")
         out = 0
         if self.local is not None:
             h = self.local(x, edge_index) if edge_attr is None else self.local(x, edge_index, edge_attr)

@@ -7,6 +7,7 @@ from torch import Tensor, nn
 
 from graphkit.nn.dropout import dropout
 from graphkit.ops import Hypergraph, as_hypergraph, check_features, hypergraph_propagate, scatter, softmax, spmm
+from graphkit.ops.check import check_width
 
 
 class HypergraphConv(nn.Module):
@@ -41,7 +42,8 @@ class HypergraphConv(nn.Module):
 
     def forward(self, x: Tensor, graph: Hypergraph | Tensor, edge_weight: Tensor | None = None,
                 num_edges: int | None = None) -> Tensor:
-        check_features(x, name="x", min_dim=2)
+        check_features(x, name="x", min_dim=2, max_dim=2)
+        check_width(x, self.in_channels, "x", "in_channels")
         hg = as_hypergraph(graph, x.size(0), num_edges)
         # propagate on the narrower side of the linear map
         if self.out_channels <= self.in_channels:
@@ -91,7 +93,7 @@ class HypergraphAttentionConv(nn.Module):
 
     def forward(self, x: Tensor, graph: Hypergraph | Tensor, hyperedge_attr: Tensor | None = None,
                 edge_weight: Tensor | None = None, num_edges: int | None = None) -> Tensor:
-        check_features(x, name="x", min_dim=2)
+        check_features(x, name="x", min_dim=2, max_dim=2)
         hg = as_hypergraph(graph, x.size(0), num_edges)
         n, m, h, f = hg.num_nodes, hg.num_edges, self.heads, self.out_channels
         node, edge = hg.incidence[0], hg.incidence[1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from graphkit.ops import scatter, segment
-from graphkit.ops.check import check_index, check_reduce
+from graphkit.ops.check import check_features, check_index, check_reduce
 
 
 def global_pool(x: Tensor, batch: Tensor, num_graphs: int, reduce: str = "sum",
@@ -26,13 +26,12 @@ def global_pool(x: Tensor, batch: Tensor, num_graphs: int, reduce: str = "sum",
                 [1., 1.]])
     """
     check_reduce(reduce, ("sum", "mean", "max", "min"))
+    check_features(x, name="x", min_dim=2, max_dim=2)
     if ptr is not None:
         if ptr.numel() != num_graphs + 1:
             raise ValueError(f"ptr has {ptr.numel()} entries but num_graphs={num_graphs} needs {num_graphs + 1}")
         return segment(x, ptr, reduce)
-    if batch.dim() != 1 or batch.numel() != x.size(0):
-        raise ValueError(f"batch must be [N] = [{x.size(0)}], got {list(batch.shape)}")
-    check_index(batch, num_graphs, name="batch")
+    check_index(batch, num_graphs, length=x.size(0), name="batch")
     return scatter(x, batch, num_graphs, reduce)
 
 

@@ -49,7 +49,7 @@ class SAGEConv(nn.Module):
     def forward(self, x: Tensor | tuple[Tensor, Tensor], edge_index: Any,
                 size: tuple[int, int] | None = None) -> Tensor:
         x_src, x_dst = (x[0], x[1]) if isinstance(x, (tuple, list)) else (x, x)
-        check_features(x_src, name="x", min_dim=2)
+        check_features(x_src, name="x", min_dim=2, max_dim=2)
         if x_src.size(-1) != self.in_channels:
             raise ValueError(f"x has {x_src.size(-1)} features but SAGEConv expects in_channels={self.in_channels}")
         num = size or (x_src.size(0), x_dst.size(0))

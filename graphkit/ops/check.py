@@ -144,8 +144,11 @@ def check_size(value: object, name: str) -> int:
     return value
 
 
-def check_features(x: object, num_rows: int | None = None, name: str = "x", min_dim: int = 1) -> None:
-    """``x``: floating tensor with ``num_rows`` rows; NaN/inf rejected at level 'full'."""
+def check_features(x: object, num_rows: int | None = None, name: str = "x", min_dim: int = 1,
+                   max_dim: int | None = None) -> None:
+    """``x``: floating tensor with ``num_rows`` rows and ``min_dim``..``max_dim`` dims; NaN/inf rejected at
+    level 'full'. Message-passing layers take ``max_dim=2``: node features ``[N, F]``, never PyG's dense
+    batched ``[B, N, F]`` (whose rows would silently be read as nodes)."""
     level = backend.validation_level()
     if level == "off":
         return
@@ -155,6 +158,12 @@ def check_features(x: object, num_rows: int | None = None, name: str = "x", min_
         raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
     if x.dim() < min_dim:
         raise ValueError(f"{name} must have at least {min_dim} dims, got shape {list(x.shape)}")
+    if max_dim is not None and x.dim() > max_dim:
+        if max_dim == 2 and x.dim() == 3:
+            raise ValueError(f"{name} has shape {list(x.shape)}, a dense batch [B, N, F] (the layout of PyG's Dense* "
+                             f"layers); this layer takes node features [N, F] with a sparse graph: flatten the "
+                             f"batch (x[mask] for to_dense_batch's mask) and offset the edge indices")
+        raise ValueError(f"{name} must have at most {max_dim} dims, got shape {list(x.shape)}")
     if num_rows is not None and x.size(0) != num_rows:
         raise ValueError(f"{name} has {x.size(0)} rows but the graph has {num_rows} nodes")
     if level == "full":
@@ -169,8 +178,9 @@ def check_finite(x: Tensor, name: str = "x") -> None:
         raise ValueError(f"{name} contains non-finite values ({n_nan} NaN, {n_inf} inf)")
 
 
-def check_edge_values(value: object, num_edges: int, name: str = "edge_weight") -> None:
-    """Per-edge values: tensor whose first dim equals the number of edges."""
+def check_edge_values(value: object, num_edges: int, name: str = "edge_weight", dim: int | None = 1) -> None:
+    """Per-edge values: tensor whose first dim equals the number of edges; ``dim=1`` (weights, the default)
+    requires one value per edge, ``dim=None`` allows feature rows (``edge_attr: [E, D]``)."""
     if not enabled() or value is None:
         return
     if not isinstance(value, Tensor):
@@ -179,8 +189,30 @@ def check_edge_values(value: object, num_edges: int, name: str = "edge_weight") 
         raise TypeError(f"{name} must be a floating-point tensor, got {value.dtype}")
     if value.dim() == 0 or value.size(0) != num_edges:
         raise ValueError(f"{name} has shape {list(value.shape)} but there are {num_edges} edges")
+    if dim is not None and value.dim() != dim:
+        raise ValueError(f"{name} must have shape [{num_edges}] (one value per edge), got {list(value.shape)}")
     if backend.validation_level() == "full":
         check_finite(value, name)
+
+
+def check_values(src: object, name: str = "src") -> None:
+    """A tensor of values to reduce (any dtype, at least 1 dim)."""
+    if enabled() and (not isinstance(src, Tensor) or src.dim() == 0):
+        raise TypeError(f"{name} must be a torch.Tensor with at least one dim, got "
+                        f"{type(src).__name__ if not isinstance(src, Tensor) else 'a scalar tensor'}")
+
+
+def check_width(x: Tensor, width: int, name: str = "x", what: str = "the layer's input size") -> None:
+    """``x.size(-1) == width`` (a layer's ``in_channels``), named instead of a matmul shape error."""
+    if enabled() and x.size(-1) != width:
+        raise ValueError(f"{name} has {x.size(-1)} features but {what} is {width}")
+
+
+def check_node_rows(x: object, rows: int, name: str = "x", of: str = "batch") -> None:
+    """Node features ``[N, F]`` with the ``N`` rows that ``of`` (a batch vector's length, a graph's size) says."""
+    check_features(x, name=name, min_dim=2, max_dim=2)
+    if enabled() and x.size(0) != rows:
+        raise ValueError(f"{name} has {x.size(0)} rows but {of} has {rows} entries")
 
 
 def check_reduce(reduce: str, allowed: tuple[str, ...]) -> None:

@@ -99,6 +99,7 @@ def scatter(src: Tensor, index: Tensor, num_out: int, reduce: str = "sum", dim: 
         ``[..., num_out, ...]``; empty groups are 0.
     """
     check.check_reduce(reduce, REDUCTIONS)
+    check.check_values(src, "src")
     num_out = check.check_size(num_out, "num_out")
     if not isinstance(src, Tensor):
         raise TypeError(f"src must be a torch.Tensor, got {type(src).__name__}")
@@ -148,6 +149,7 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
         ``[S, ...]``; empty segments are 0.
     """
     check.check_reduce(reduce, REDUCTIONS)
+    check.check_values(src, "src")
     check_ptr(ptr, src.size(0))
     num_out = ptr.numel() - 1
     if backend.scatter_backend(src.device, reduce) == "torch_scatter":
@@ -172,6 +174,7 @@ def softmax(src: Tensor, index: Tensor, num_out: int) -> Tensor:
         ``[E]`` or ``[E, H]``; each group's entries sum to 1.
     """
     num_out = check.check_size(num_out, "num_out")
+    check.check_features(src, name="src")
     check.check_index(index, num_out, length=src.size(0), name="index")
     # Subtracting the group max (a constant for the gradient) keeps exp finite.
     with backend.validation("off"):

@@ -415,6 +415,7 @@ def gcn_aggregate(graph: Any, x: Tensor, improved: bool = False, add_self_loops:
     Returns:
         ``[N, F]``.
     """
+    check.check_features(x, name="x", min_dim=2)
     adj = as_adjacency(graph, x.size(0), edge_weight)
     check.check_features(x, adj.num_src, name="x")
     value, diag = gcn_coefficients(adj, x.dtype, improved, add_self_loops)

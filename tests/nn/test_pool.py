@@ -35,7 +35,7 @@ def test_pool_is_invariant_to_node_order_within_graphs():
 
 def test_pool_errors_name_the_problem():
     x = torch.randn(4, 2)
-    with pytest.raises(ValueError, match="batch must be"):
+    with pytest.raises(ValueError, match="batch has 2 entries but the input has 4"):
         global_pool(x, torch.tensor([0, 1]), 2)
     with pytest.raises(ValueError, match="ptr has 3 entries"):
         global_pool(x, torch.zeros(4, dtype=torch.long), 1, ptr=torch.tensor([0, 2, 4]))
