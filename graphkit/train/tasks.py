@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphkit.data.bundle import Loaded
+from graphkit.data.checks import split_indices
 from graphkit.ops import Hypergraph, as_adjacency, to_undirected
 from graphkit.train import distributed, io
 from graphkit.train.config import TrainConfig
@@ -140,7 +141,7 @@ class NodeTask:
             self.adj = Hypergraph(data.incidence.to(device), data.num_nodes, int(data.num_hyperedges))
         else:
             self.adj = as_adjacency(edge_index.to(device), data.num_nodes)  # built once, reused every step
-        self.split = {k: v.to(device) for k, v in split.items()}
+        self.split = {k: v.to(device) for k, v in split_indices(split, data.num_nodes, f"{loaded.name} split").items()}
         self.metric = loaded.metric
         self.loss = loss_fn(loaded.task)
         self.eval_train = cfg.eval_train
@@ -328,7 +329,7 @@ class GraphTask:
 
     def __init__(self, loaded: Loaded, split: dict[str, Tensor], cfg: TrainConfig, device: torch.device):
         self.dataset = loaded.dataset
-        self.split = split
+        self.split = split_indices(split, len(self.dataset), f"{loaded.name} split")
         self.cfg = cfg
         self.precision = Precision(cfg.amp, device)
         self.device = device
