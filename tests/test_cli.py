@@ -230,3 +230,41 @@ def test_progress_bars_stay_quiet_when_output_is_not_a_terminal(tmp_path, capsys
     captured = capsys.readouterr()
     assert "it/s" not in captured.err and "%|" not in captured.err
     assert "run-seed00: epoch" in captured.out  # per-run lines still printed
+
+
+@pytest.mark.parametrize("argv, env, code, says", [
+    (["--device", "foo"], {}, 2, "is not a device"),
+    (["--nproc", "0"], {}, 2, "--nproc must be >= 1"),
+    ([], {"GRAPHKIT_BACKEND": "bogus"}, 2, "GRAPHKIT_BACKEND='bogus' is not a backend"),
+])
+def test_bad_run_settings_are_one_line(argv, env, code, says, tmp_path, monkeypatch, capsys):
+    root = require_data("planetoid", "Cora")
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    assert main(["train", "--model", "gcn", "--dataset", "cora", "--epochs", "1", "--data-root", root,
+                 "--out", str(tmp_path / "r"), *argv]) == code
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("raised, code, says", [
+    (KeyboardInterrupt(), 130, "run the same command with --resume"),
+    (OSError(28, "No space left on device", "/x/results.json"), 1, "the disk is full (writing /x/results.json)"),
+    (OSError(30, "Read-only file system", "/ro/run"), 1, "cannot write /ro/run"),
+    (RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 TB"), 1, "out of memory"),
+    (RuntimeError("something unexpected"), 1, "RuntimeError: something unexpected (GRAPHKIT_DEBUG=1"),
+])
+def test_run_failures_are_one_line(raised, code, says, tmp_path, monkeypatch, capsys):
+    """Whatever stops a run (Ctrl-C, a full disk, a read-only folder, memory, a bug) is one line, no traceback."""
+    import graphkit.cli as cli
+
+    root = require_data("planetoid", "Cora")
+
+    def fail(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr(cli, "run_experiment", fail)
+    assert main(["train", "--model", "gcn", "--dataset", "cora", "--data-root", root,
+                 "--out", str(tmp_path / "r")]) == code
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
