@@ -22,37 +22,41 @@ $(VENV)/.installed: pyproject.toml Makefile
 	# Pin torch first: every later step sees it installed and keeps it.
 	$(BIN)/pip install -q torch==$(TORCH_VERSION)
 	$(BIN)/pip install -q -e ".[test,docs]"
+	$(BIN)/graphkit info
+	touch $@
+
+# Optional compiled backends, built by `make test` / `make bench` (never on the demo's path: graphkit runs on
+# its pure-torch path without them). ninja lets torch's extension builder compile in parallel, -g0 drops
+# the debug info Python's flags ask for, and --no-build-isolation builds against the pinned torch: both
+# builds take ~10 min on 2 cores without a cache (measured); pip caches the wheels, so later installs take
+# seconds. EXTENSIONS=0 skips them.
+$(VENV)/.extensions: $(VENV)/.installed
 ifeq ($(EXTENSIONS),1)
-	# Optional compiled backends. ninja lets torch's extension builder compile
-	# in parallel, -g0 drops the debug info Python's flags ask for, and
-	# --no-build-isolation builds against the pinned torch: both builds take
-	# ~10 min on 2 cores without a cache (measured); pip caches the wheels, so
-	# later installs take seconds.
 	$(BIN)/pip install -q ninja
 	CFLAGS=-g0 $(BIN)/pip install --no-build-isolation torch-scatter==2.1.2 \
 	  || echo "WARNING: torch-scatter did not build; graphkit uses its pure-torch path"
 	CFLAGS=-g0 $(BIN)/pip install --no-build-isolation torch-sparse==0.6.18 \
 	  || echo "WARNING: torch-sparse did not build; graphkit uses its pure-torch path"
-endif
 	$(BIN)/graphkit info
 	touch $@
+endif
 
 install: $(VENV)/.installed
 
 demo: install
 	$(BIN)/python examples/gcn_cora.py
 
-test: install
+test: install $(VENV)/.extensions
 	$(BIN)/python -m pytest
 
-test-fast: install
+test-fast: install $(VENV)/.extensions
 	$(BIN)/python -m pytest -m "not slow" -x -q
 
 docs: install
 	$(BIN)/python scripts/check_docstrings.py
 	$(BIN)/mkdocs build --strict
 
-bench: install
+bench: install $(VENV)/.extensions
 	$(BIN)/python benchmarks/bench_conv.py
 
 clean:

@@ -15,6 +15,11 @@ settings.register_profile("ci", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# A relative data root (the README's `GRAPHKIT_DATA=../shared/data make test`) means relative to where the
+# suite started; tests that change directory or start subprocesses elsewhere must still find it.
+if os.environ.get("GRAPHKIT_DATA"):
+    os.environ["GRAPHKIT_DATA"] = os.path.abspath(os.environ["GRAPHKIT_DATA"])
+
 GRAPH_CASES = ("random", "isolated", "self_loops", "duplicates", "empty", "hub", "bipartite")
 DTYPES = (torch.float32, torch.float64)
 
