@@ -57,9 +57,9 @@ class Accuracy(Metric):
 
 
 class RocAuc(Metric):
-    """ROC-AUC of one binary target: ``y_true: [N]`` or ``[N, 1]`` in {0, 1}, ``y_pred``: scores (logits).
-
-    NaN when the labels hold a single class (the score is undefined there).
+    """ROC-AUC of binary targets: ``y_true: [N]``, ``[N, 1]`` or ``[N, T]`` in {0, 1} (NaN = unlabelled),
+    ``y_pred``: scores (logits) of the same shape. With several tasks, the mean over the tasks whose
+    labelled entries hold both classes (OGB's rule); NaN when no task does (the score is undefined).
     """
 
     name = "rocauc"
@@ -67,13 +67,19 @@ class RocAuc(Metric):
     def __call__(self, y_true: Tensor, y_pred: Tensor) -> float:
         from sklearn.metrics import roc_auc_score
 
-        y_true = y_true.detach().reshape(-1).cpu().numpy()
-        y_pred = y_pred.detach().reshape(-1).float().cpu().numpy()
-        if y_pred.shape != y_true.shape:
-            raise ValueError(f"rocauc: {y_pred.size} scores for {y_true.size} labels (one binary target expected)")
-        if len(set(y_true.tolist())) < 2:
-            return float("nan")
-        return float(roc_auc_score(y_true, y_pred))
+        y_true = y_true.detach().cpu().double()
+        y_pred = y_pred.detach().cpu().double()
+        if y_pred.numel() != y_true.numel():
+            raise ValueError(f"rocauc: {y_pred.numel()} scores for {y_true.numel()} labels")
+        y_true = y_true.reshape(y_true.size(0), -1) if y_true.dim() else y_true.reshape(1, 1)
+        y_pred = y_pred.reshape(y_true.shape)
+        scores = []
+        for t in range(y_true.size(1)):
+            keep = y_true[:, t] == y_true[:, t]
+            labels = y_true[keep, t]
+            if len(set(labels.tolist())) == 2:
+                scores.append(roc_auc_score(labels.numpy(), y_pred[keep, t].numpy()))
+        return float(sum(scores) / len(scores)) if scores else float("nan")
 
 
 @dataclass
