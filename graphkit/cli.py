@@ -340,6 +340,74 @@ def _repro(args, extra: list[str]) -> int:
     return code
 
 
+def _saved_run(args) -> tuple[Any, Any, Any, str]:
+    """``(task, model, loaded, run name)`` for ``--run``: the experiment's data (by its config.json, with
+    ``--data-root`` overriding the saved root), the run's split, and the model with its selected weights."""
+    from graphkit.train.experiment import TASKS, resolve_device
+    from graphkit.train.io import load_json
+    from graphkit.train.saved import _run_folder, load
+
+    path = Path(args.run)
+    exp = path if (path / "config.json").is_file() else path.parent
+    if not (exp / "config.json").is_file():
+        raise FileNotFoundError(f"{args.run}: no config.json here or in its parent (not a graphkit run folder)")
+    cfg = ExperimentConfig.from_dict(load_json(exp / "config.json"))
+    folder = _run_folder(path, None)
+    loaded = load_dataset(cfg.dataset, args.data_root or cfg.data_root, cfg.train)
+    model_cfg = load_json(folder / "model.json")["config"] if (folder / "model.json").is_file() else {}
+    encoding = model_cfg.get("encoding", "none")
+    if encoding != "none" and loaded.level == "graph":
+        loaded = with_encodings(loaded, model_cfg.get("rwse_k", 0) if "rwse" in encoding else 0,
+                                model_cfg.get("lap_k", 0) if "lap" in encoding else 0, model_cfg.get("lap_norm"))
+    split = loaded.split
+    if folder.name.startswith("run-fold"):
+        split = loaded.folds[int(folder.name[len("run-fold"):])]
+    device = resolve_device(args.device or "cpu")
+    model = load(folder, device)
+    return TASKS[loaded.level](loaded, split, cfg.train, device), model, loaded, folder
+
+
+def _evaluate(args) -> int:
+    from graphkit.train.io import load_json
+
+    task, model, loaded, folder = _saved_run(args)
+    scores = task.evaluate(model)
+    reported = load_json(folder / "results.json")["selected"] if (folder / "results.json").is_file() else {}
+    parts = []
+    for split in ("valid", "test"):
+        if split in scores:
+            was = f" (run reported {reported[split]:.4f})" if split in reported else ""
+            parts.append(f"{split} {loaded.metric.name} {scores[split]:.4f}{was}")
+    print(f"{folder}: epoch {model.best_epoch}: " + ", ".join(parts))
+    return 0
+
+
+def _predict(args) -> int:
+    task, model, loaded, folder = _saved_run(args)
+    if loaded.level == "graph":
+        y, pred = task.predict(model, args.split)
+        ids = task.split[args.split]
+    elif loaded.level == "node":
+        with torch.no_grad():
+            out = model(task.x, task.adj)
+        ids = task.split[args.split]
+        y, pred = task.y[ids], out[ids]
+    else:
+        raise NotImplementedError(f"graphkit predict supports node and graph tasks, not {loaded.level}")
+    out = Path(args.output or f"{folder}/predictions-{args.split}.csv")
+    pred = pred.float().cpu()
+    if out.suffix == ".pt":
+        torch.save({"ids": ids.cpu(), "prediction": pred, "target": y.cpu()}, out)
+    else:
+        rows = pred.reshape(pred.size(0), -1).tolist()
+        with open(out, "w") as f:
+            f.write("id," + ",".join(f"out{j}" for j in range(len(rows[0]) if rows else 0)) + "\n")
+            for i, r in zip(ids.tolist(), rows):
+                f.write(f"{i}," + ",".join(f"{v:.6g}" for v in r) + "\n")
+    print(f"{out}: {pred.size(0)} predictions ({args.split} split of {loaded.name})")
+    return 0
+
+
 def _run(cfg, loaded, build, out, args, title, recipe: Recipe | None = None) -> int:
     log = (lambda s: None) if args.quiet else print
     if not args.quiet and os.environ.get("RANK", "0") == "0":
@@ -431,6 +499,15 @@ def main(argv: list[str] | None = None) -> int:
     p_repro = sub.add_parser("repro", help="run a reproduction recipe (see `graphkit list`)")
     p_repro.add_argument("name", help="recipe name")
     _common(p_repro)
+    for verb, text in (("evaluate", "rescore a finished run's selected model with the dataset's metric"),
+                       ("predict", "write a finished run's predictions for a split (CSV, or .pt)")):
+        p = sub.add_parser(verb, help=text)
+        p.add_argument("--run", required=True, help="run folder (run-seed00/) or experiment folder (its first run)")
+        p.add_argument("--data-root", help="data root (default: the run's, else $GRAPHKIT_DATA)")
+        p.add_argument("--device", help="cpu (default), cuda, cuda:N")
+        p.add_argument("--split", default="test", help="train, valid or test (default test)")
+        if verb == "predict":
+            p.add_argument("--output", help="file to write (.csv or .pt; default <run>/predictions-<split>.csv)")
     args, extra = parser.parse_known_args(argv)
     if getattr(args, "nproc", 1) < 1:
         print(f"graphkit {args.command}: error: --nproc must be >= 1, got {args.nproc}", file=sys.stderr)
@@ -451,6 +528,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             print(_list())
             return 0
+        if args.command in ("evaluate", "predict"):
+            if extra:
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            return _evaluate(args) if args.command == "evaluate" else _predict(args)
         if args.command == "train":
             return _train(args, extra)
         return _repro(args, extra)

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import torch
 
 from graphkit.metrics import Metric
-from graphkit.train import distributed, io
+from graphkit.train import distributed, io, saved
 from graphkit.train.config import OptimConfig, TrainConfig
 
 CHECKPOINT = "checkpoint.pt"
@@ -142,10 +142,15 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
         start = history[-1]["epoch"] + 1 if history else 1
         log(f"resuming {run_dir.name} after epoch {start - 1}")
 
+    main = distributed.is_main()  # only rank 0 writes
+    if main and start == 1:
+        desc = saved.model_description(model)
+        if desc is not None:  # what graphkit.load rebuilds the model from
+            io.write_json(run_dir / saved.MODEL, desc)
+    rule = cfg.select if cfg.select != "mean-curve" else "last"  # the epoch whose weights best.pt keeps
     # DDP and torch.compile wrap the same parameters: checkpoints keep saving the plain module's state
     runner = distributed.wrap(model, device)
     runner = torch.compile(runner) if cfg.compile else runner
-    main = distributed.is_main()  # only rank 0 writes
     epochs = range(start, cfg.epochs + 1)
     if progress:
         epochs = io.progress(epochs, 1, run_dir.name, total=cfg.epochs, initial=start - 1)
@@ -171,6 +176,8 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
         stopped = should_stop(history, metric, cfg)
         if progress and "valid" in scores:
             epochs.set_postfix(loss=f"{loss:.4f}", valid=f"{scores['valid']:.4f}")
+        if main and select(history, metric, rule)["epoch"] == epoch:
+            saved.save_best(run_dir, model, epoch)  # before the checkpoint: a resumed run never lacks it
         if cfg.checkpoint and main:
             io.save_checkpoint(ckpt, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                       "scheduler": scheduler.state_dict() if scheduler is not None else None,
