@@ -84,6 +84,39 @@ def dataset_names() -> list[str]:
             + sorted(TU) + sorted(TRAFFIC_SETS) + ["peptides-func", "peptides-struct", "zinc"] + ogb_names())
 
 
+def own_dataset(spec: str, split: str = "0.8,0.1,0.1", task: str | None = None, seed: int = 0) -> Loaded | None:
+    """A user's dataset named on the command line, or None when ``spec`` is not one: a file written by
+    ``torch.save`` (``.pt``/``.pth``: a Data, a list of Data, or ``(data, slices)``), or
+    ``package.module:function`` returning a Loaded or PyG data. ``split``: fractions ``"0.8,0.1,0.1"``."""
+    from graphkit.data.from_pyg import from_pyg, load_pyg_file
+
+    is_file = spec.endswith((".pt", ".pth")) or os.path.isfile(spec)
+    is_function = not is_file and ":" in spec and all(p.replace(".", "").replace("_", "").isalnum()
+                                                     for p in spec.split(":", 1))
+    if not (is_file or is_function):
+        return None
+    try:
+        fractions = tuple(float(f) for f in split.split(","))
+    except ValueError:
+        raise ValueError(f"--split must be fractions like 0.8,0.1,0.1, got {split!r}") from None
+    if is_file:
+        if not os.path.isfile(spec):
+            raise FileNotFoundError(f"--dataset {spec}: no such file")
+        obj, name = load_pyg_file(spec), Path(spec).stem
+    else:
+        import importlib
+
+        module, _, attr = spec.partition(":")
+        try:
+            fn = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as exc:
+            raise ValueError(f"--dataset {spec}: cannot import {attr!r} from {module!r} ({exc})") from None
+        obj, name = fn(), attr
+    if isinstance(obj, Loaded):
+        return obj
+    return from_pyg(obj, task=task, split=fractions, name=name, seed=seed)
+
+
 def load_dataset(name: str, root: str | None, train: TrainConfig | None = None) -> Loaded:
     """Load a dataset by its usual name, case-insensitive (``ogbg-molhiv``, ``cora``, ``mutag``, ``metr-la``).
 
@@ -292,17 +325,20 @@ def _all_model_fields() -> set[str]:
 
 
 def build_experiment(model: str, dataset: str, overrides: list[tuple[str, str]],
-                     data_root_arg: str | None) -> tuple[ExperimentConfig, Loaded, Callable[[], torch.nn.Module]]:
+                     data_root_arg: str | None, loaded: Loaded | None = None
+                     ) -> tuple[ExperimentConfig, Loaded, Callable[[], torch.nn.Module]]:
     """Check names and settings, load the data, and return what :func:`run_experiment` needs."""
     model_spec(model)  # unknown model names fail before any data is read
-    cfg = ExperimentConfig(model=model.lower(), dataset=dataset.lower(), data_root=data_root_arg)
+    cfg = ExperimentConfig(model=model.lower(), dataset=dataset if loaded is not None else dataset.lower(),
+                           data_root=data_root_arg)
     # Settings are validated before loading too: model.* once the model class is known.
     for key, value in overrides:
         if not key.startswith("model."):
             apply_override(cfg, key, value, None)
         elif key.split(".", 1)[1] not in _all_model_fields():  # a typo fails now, not after loading the data
             raise unknown_name("model setting", key, [f"model.{k}" for k in _all_model_fields()])
-    loaded = load_dataset(dataset, data_root_arg, cfg.train)
+    if loaded is None:
+        loaded = load_dataset(dataset, data_root_arg, cfg.train)
     cfg_cls, fixed, module_cls = model_spec(model, loaded)
     for key, value in overrides:
         if key.startswith("model."):
@@ -324,7 +360,8 @@ def build_experiment(model: str, dataset: str, overrides: list[tuple[str, str]],
 
 def _train(args, extra: list[str]) -> int:
     overrides = parse_overrides(extra)
-    cfg, loaded, build = build_experiment(args.model, args.dataset, overrides, args.data_root)
+    own = own_dataset(args.dataset, args.split, args.task, args.split_seed)
+    cfg, loaded, build = build_experiment(args.model, args.dataset, overrides, args.data_root, own)
     out = Path(args.out or f"runs/{loaded.name.lower()}-{cfg.model}")
     return _run(cfg, loaded, build, out, args, f"{loaded.name} {cfg.model}")
 
@@ -494,7 +531,14 @@ def main(argv: list[str] | None = None) -> int:
                              epilog="Shortcuts: --epochs, --batch-size, --lr, --seeds, --folds, --device, --threads; "
                                     "any other setting as --model.X / --optim.X / --train.X VALUE.")
     p_train.add_argument("--model", required=True, help="model name (see `graphkit list`)")
-    p_train.add_argument("--dataset", required=True, help="dataset name, case-insensitive")
+    p_train.add_argument("--dataset", required=True,
+                         help="dataset name (case-insensitive), a file written by torch.save (a Data, a list of "
+                              "Data, or (data, slices)), or package.module:function returning one")
+    p_train.add_argument("--split", default="0.8,0.1,0.1",
+                         help="own data: train,valid,test fractions (stratified random split)")
+    p_train.add_argument("--split-seed", type=int, default=0, help="own data: seed of the random split")
+    p_train.add_argument("--task", choices=("multiclass", "binary", "regression"),
+                         help="own data: the task (default: read from y)")
     _common(p_train)
     p_repro = sub.add_parser("repro", help="run a reproduction recipe (see `graphkit list`)")
     p_repro.add_argument("name", help="recipe name")

@@ -19,6 +19,8 @@ Example::
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -202,3 +204,43 @@ def _graph_level(dataset: Any, task: str | None, split: Any, metric: Metric | No
                     dataset=dataset, split=parts)
     check_loaded(loaded, name)
     return loaded
+
+
+def load_pyg_file(path: str | os.PathLike) -> Any:
+    """What ``torch.save`` wrote: a ``Data``, a list of ``Data``, or an InMemoryDataset's ``(data, slices)``
+    (``torch.save((ds._data, ds.slices), path)``), read with ``weights_only=True`` and PyG's data classes
+    allowed, so the file cannot run code. A pickled dataset *object* is refused by name (its class would have
+    to be unpickled): save ``list(dataset)`` or ``(dataset._data, dataset.slices)`` instead."""
+    import pickle
+
+    from torch_geometric.data import Data
+    from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
+    from torch_geometric.data.storage import GlobalStorage
+
+    path = Path(path)
+    try:
+        with torch.serialization.safe_globals([Data, DataEdgeAttr, DataTensorAttr, GlobalStorage]):
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise DatasetFormatError(
+            f"{path} holds objects other than PyG Data and tensors (a pickled dataset object?); graphkit does not "
+            f"unpickle them. Save list(dataset) or (dataset._data, dataset.slices) instead "
+            f"({str(exc).splitlines()[0]})") from None
+    except (RuntimeError, EOFError, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise DatasetFormatError(f"{path} is not a readable torch file ({type(exc).__name__}: {exc})") from None
+    if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[0], Data) and isinstance(obj[1], dict):
+        return _separate_all(*obj)
+    if isinstance(obj, Data) or (isinstance(obj, list) and obj and all(isinstance(g, Data) for g in obj)):
+        return obj
+    raise DatasetFormatError(f"{path}: expected a Data, a list of Data or (data, slices), got {type(obj).__name__}")
+
+
+def _separate_all(data: Any, slices: dict[str, Tensor]) -> list[Any]:
+    """The graphs of a collated ``(data, slices)`` pair, as PyG's InMemoryDataset takes them apart."""
+    from torch_geometric.data.separate import separate
+
+    count = len(next(iter(slices.values()))) - 1
+    return [separate(cls=data.__class__, batch=data, idx=i, slice_dict=slices, decrement=False)
+            for i in range(count)]
