@@ -29,6 +29,7 @@ from graphkit.data.ogb import ogb_names
 from graphkit.data.traffic import SERIES as TRAFFIC_SETS
 from graphkit.data.traffic import forecast_task
 from graphkit.models import (
+    GAT,
     GCN,
     GIN,
     GMN,
@@ -38,6 +39,7 @@ from graphkit.models import (
     STGCN,
     STTN,
     TGCN,
+    GATConfig,
     GCNConfig,
     GINConfig,
     GMNConfig,
@@ -177,6 +179,15 @@ def _gin(d: Loaded):
     return None
 
 
+def _gat(d: Loaded, v2: bool = False):
+    if _graph_node(d):
+        return GATConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs, "v2": v2}, GAT
+    if d.level == "graph" and not d.extra.get("mol"):  # molecules' integer atom features need an encoder
+        return GATConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs, "v2": v2,
+                           "graph_level": True}, GAT
+    return None
+
+
 def _gin_vn(d: Loaded):
     if d.level == "graph" and d.extra.get("mol"):
         return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gin", "virtual_node": True}, MolGNN
@@ -244,6 +255,8 @@ MODELS: dict[str, tuple[Callable[[Loaded], Any], str]] = {
     "gcn-vn": (_gcn_vn, "OGB's mol GCN with a virtual node"),
     "gin": (_gin, "OGB's mol GIN for molecules; GIN-0 (Xu et al.) for other graph sets"),
     "gin-vn": (_gin_vn, "OGB's mol GIN with a virtual node"),
+    "gat": (_gat, "GAT (Velickovic et al.): attention heads for nodes; pooled for graph sets"),
+    "gatv2": (lambda d: _gat(d, v2=True), "GATv2 (Brody et al.): attention after the non-linearity"),
     "sage": (_sage, "GraphSAGE (mean) for nodes; SAGE encoder for links"),
     "nsd-diag": (_nsd("diag"), "Neural Sheaf Diffusion, diagonal restriction maps (Diag-NSD)"),
     "nsd-orth": (_nsd("orthogonal"), "Neural Sheaf Diffusion, orthogonal maps (O(d)-NSD / bundle)"),

@@ -585,7 +585,8 @@ def markdown(data: dict) -> str:
             lines += ["", f"**{title}**: `{json.dumps(body, default=str)}`"]
     tr = s.get("training", {})
     if tr.get("runs"):
-        lines += ["", "**2-epoch training runs**", "", "| model | dataset | task | status | s |", "|---|---|---|---|---|"]
+        lines += ["", "**2-epoch training runs**", "", "| model | dataset | task | status | s |",
+                  "|---|---|---|---|---|"]
         lines += [f"| {r['model']} | {r['dataset']} | {r['task']} | {r['status']} | {r['seconds']} |"
                   for r in tr["runs"]]
     errors = [(k, v["error"]) for k, v in s.items() if v.get("error")]

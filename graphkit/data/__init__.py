@@ -6,5 +6,6 @@ from graphkit.data.planetoid import load_planetoid, planetoid_task
 from graphkit.data.root import DatasetNotFoundError, cache_dir, data_root
 from graphkit.data.tu import load_tu, stratified_folds
 
-__all__ = ["DatasetNotFoundError", "Loaded", "from_pyg", "cache_dir", "data_root", "load_ogb", "load_planetoid", "load_tu",
+__all__ = ["DatasetNotFoundError", "Loaded", "from_pyg",
+           "cache_dir", "data_root", "load_ogb", "load_planetoid", "load_tu",
            "ogb_dataset", "planetoid_task", "stratified_folds"]

@@ -1,4 +1,5 @@
 """graphkit.models: one dataclass config + one nn.Module per file, built only from graphkit.nn."""
+from graphkit.models.gat import GAT, GATConfig
 from graphkit.models.gcn import GCN, GCNConfig
 from graphkit.models.gin import GIN, GINConfig
 from graphkit.models.gps import GMN, GMNConfig, GPSConfig, GraphGPS, GraphMambaConfig
@@ -20,7 +21,7 @@ from graphkit.models.traffic import (
     VirtualNodeSTGNNConfig,
 )
 
-__all__ = ["GMN", "GMNConfig", "GPSConfig", "GraphGPS", "GraphMambaConfig", "GCN", "GCNConfig", "GIN", "GINConfig",
+__all__ = ["GAT", "GATConfig", "GMN", "GMNConfig", "GPSConfig", "GraphGPS", "GraphMambaConfig", "GCN", "GCNConfig", "GIN", "GINConfig",
            "HypergraphNet", "HypergraphNetConfig", "LinkConfig", "LinkModel",
            "MLP", "MLPConfig", "MolGNN", "MolGNNConfig", "NSD", "NSDConfig", "SAGE", "SAGEConfig",
            "STGCN", "STGCNConfig", "STTN", "STTNConfig", "TGCN", "TGCNConfig", "GraphWaveNet", "GraphWaveNetConfig",

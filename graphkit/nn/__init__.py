@@ -2,6 +2,7 @@
 from graphkit.nn.dropout import Dropout, dropout
 from graphkit.nn.edge_gcn import EdgeGCNConv
 from graphkit.nn.encoders import AtomEncoder, BondEncoder
+from graphkit.nn.gat import GATConv, GATv2Conv
 from graphkit.nn.gated_gcn import GatedGCNConv
 from graphkit.nn.gcn import GCNConv
 from graphkit.nn.gin import GINConv, GINEConv
@@ -22,7 +23,8 @@ from graphkit.nn.temporal import (
 )
 from graphkit.nn.virtual_node import VirtualNode
 
-__all__ = ["AttentionMixer", "GatedGCNConv", "GPSBlock", "LapPEEncoder", "LinearAttentionMixer", "Mamba", "MambaMixer",
+__all__ = ["AttentionMixer", "GATConv", "GATv2Conv", "GatedGCNConv", "GPSBlock", "LapPEEncoder",
+           "LinearAttentionMixer", "Mamba", "MambaMixer",
            "RWSEEncoder", "AtomEncoder", "BondEncoder", "ChebGraphConv", "DiffusionConv", "FirstOrderGraphConv",
            "GatedTemporalConv", "GraphGRUCell", "SensorGraph", "Dropout", "EdgeGCNConv", "EdgeWeightLearner",
            "GCNConv", "GINConv",

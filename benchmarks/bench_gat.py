@@ -1,0 +1,96 @@
+"""GATConv / GATv2Conv forward+backward: graphkit vs PyG's layers, same weights, same process, interleaved.
+
+Sizes are the conv benchmark's (1e4 .. ogbn-arxiv's 169,343 nodes and 2,332,486 edges), 128 input features,
+8 heads of 8 (the paper's hidden layer), as a model's input layer (``x`` needs no gradient) and as a hidden
+layer (it does). graphkit runs from a prebuilt Adjacency (its self loops cached, as a model reuses it over
+epochs) and from a plain edge_index; PyG from the edge_index (its GATConv adds the self loops every call).
+
+    python benchmarks/bench_gat.py [--quick] [--reps 5]
+
+Writes benchmarks/results/gat_cpu.json and the "gat" section of docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench_conv import SIZES, write_docs  # noqa: E402
+from graphkit.nn import GATConv, GATv2Conv  # noqa: E402
+from graphkit.ops import Adjacency  # noqa: E402
+
+HEADS, HIDDEN, F_IN = 8, 8, 128
+
+
+def graph(n: int, e: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(0)
+    return torch.stack([torch.randint(0, n, (e,), generator=g), torch.randint(0, n, (e,), generator=g)])
+
+
+def step(conv, x, g, grad_x: bool):
+    def run():
+        xi = x.detach().requires_grad_(grad_x)
+        conv(xi, g).sum().backward()
+    return run
+
+
+def main(argv=None) -> list[dict]:
+    import torch_geometric.nn as pyg
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="the two smallest sizes only")
+    p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--no-docs", action="store_true")
+    args = p.parse_args(argv)
+    rows = []
+    for name, n, e in (SIZES[:2] if args.quick else SIZES):
+        ei = graph(n, e)
+        adj = Adjacency.from_edge_index(ei, num_nodes=n)
+        x = torch.randn(n, F_IN)
+        for layer, ours_cls, theirs_cls in (("GATConv", GATConv, pyg.GATConv), ("GATv2Conv", GATv2Conv, pyg.GATv2Conv)):
+            torch.manual_seed(0)
+            theirs = theirs_cls(F_IN, HIDDEN, heads=HEADS)
+            ours = ours_cls(F_IN, HIDDEN, heads=HEADS)
+            ours.load_state_dict(theirs.state_dict())
+            for case, grad_x in (("input", False), ("hidden", True)):
+                fns = {"graphkit (Adjacency)": step(ours, x, adj, grad_x),
+                       "graphkit (edge_index)": step(ours, x, ei, grad_x),
+                       "pyg (edge_index)": step(theirs, x, ei, grad_x)}
+                for f in fns.values():  # warm-up (and the Adjacency's cached self loops)
+                    f()
+                times = {k: [] for k in fns}
+                for _ in range(args.reps):
+                    for k, f in fns.items():
+                        t = time.perf_counter()
+                        f()
+                        times[k].append(time.perf_counter() - t)
+                med = {k: statistics.median(v) for k, v in times.items()}
+                rows.append({"size": name, "nodes": n, "edges": e, "layer": layer, "case": case,
+                             **{k: round(v, 4) for k, v in med.items()},
+                             "speedup_adjacency": round(med["pyg (edge_index)"] / med["graphkit (Adjacency)"], 2),
+                             "speedup_edge_index": round(med["pyg (edge_index)"] / med["graphkit (edge_index)"], 2)})
+                print(json.dumps(rows[-1]), flush=True)
+    out = Path(__file__).with_name("results") / "gat_cpu.json"
+    out.write_text(json.dumps({"threads": torch.get_num_threads(), "torch": torch.__version__, "rows": rows},
+                              indent=2) + "\n")
+    if not args.no_docs:
+        table = ["| size | layer | case | graphkit Adjacency s | graphkit edge_index s | PyG s | vs PyG (Adj / ei) |",
+                 "|---|---|---|---|---|---|---|"]
+        table += [f"| {r['size']} | {r['layer']} | {r['case']} | {r['graphkit (Adjacency)']} "
+                  f"| {r['graphkit (edge_index)']} | {r['pyg (edge_index)']} "
+                  f"| {r['speedup_adjacency']}x / {r['speedup_edge_index']}x |" for r in rows]
+        write_docs("gat", f"GAT layers, {F_IN} -> {HEADS} heads x {HIDDEN}, forward + backward, median of "
+                          f"{args.reps} interleaved repetitions, {torch.get_num_threads()} threads "
+                          "(`python benchmarks/bench_gat.py`).\n\n" + "\n".join(table) + "\n")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+r"""Graph attention layers on graphkit.ops: GAT (Veličković et al. 2018) and GATv2 (Brody et al. 2022).
+
+Both score every edge ``j -> i`` per head, normalise the scores over each node's incoming edges (an edge
+softmax, :func:`graphkit.ops.softmax`) and aggregate ``x_j`` with those weights as one sparse product per
+head (:func:`graphkit.ops.spmm` with the attention as edge values), so GATConv never builds PyG's
+``E x heads x F`` message tensor: its edge tensors are ``E x heads``. GATv2's score needs
+``leaky_relu(W_l x_j + W_r x_i)`` per edge, an ``E x heads x F`` tensor by definition; its aggregation is
+again one sparse product per head.
+
+Constructor arguments, parameter names (``lin.weight``, ``att_src``, ``att_dst``, ``bias``; GATv2:
+``lin_l``, ``lin_r``, ``att``) and the self-loop rule (existing loops removed, one added per node) are
+PyG's, so a PyG state dict loads and the outputs agree (tests/nn/test_gat.py). Not supported yet:
+bipartite inputs and ``edge_dim`` (named errors).
+
+Example::
+
+    >>> conv = GATConv(16, 8, heads=4)
+    >>> ei = torch.tensor([[0, 1, 2], [1, 2, 0]])
+    >>> conv(torch.randn(3, 16), ei).shape
+    torch.Size([3, 32])
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from graphkit.ops import Adjacency, check, check_edge_index, check_features, softmax, spmm
+from graphkit.ops.check import check_width
+
+
+def _glorot(t: Tensor) -> None:
+    bound = math.sqrt(6.0 / (t.size(-2) + t.size(-1)))
+    nn.init.uniform_(t, -bound, bound)
+
+
+def _looped(graph: Any, n: int, add_self_loops: bool) -> tuple[Tensor, Tensor, Adjacency]:
+    """``(src, dst, adjacency)`` of the graph with its self loops replaced by one loop per node (PyG's
+    remove_self_loops + add_self_loops), in that edge order. An Adjacency keeps the result in its cache."""
+    if isinstance(graph, Adjacency):
+        key = ("gat-loops", add_self_loops)
+        if key not in graph._shared:
+            order = graph.perm.argsort()  # the edges in their original order
+            ei = torch.stack([graph.col[order], graph.row[order]])
+            graph._shared[key] = _looped(ei, n, add_self_loops)
+        return graph._shared[key]
+    if not isinstance(graph, Tensor):
+        raise TypeError(f"graph must be an edge_index tensor [2, E] or an Adjacency, got {type(graph).__name__}")
+    check_edge_index(graph, n, n)
+    src, dst = graph[0].long(), graph[1].long()
+    if add_self_loops:
+        keep = src != dst
+        loop = torch.arange(n, device=src.device)
+        src, dst = torch.cat([src[keep], loop]), torch.cat([dst[keep], loop])
+    adj = Adjacency.from_edge_index(torch.stack([src, dst]), num_nodes=n)
+    return src, dst, adj
+
+
+def _per_head(adj: Adjacency, heads: int) -> Adjacency:
+    """The block-diagonal adjacency over (node, head) pairs: entry ``(i*H + k, j*H + k)`` for each edge
+    ``j -> i`` and head ``k``, in CSR order, with edge ``e``'s head ``k`` at position ``e*H + k`` of the
+    value order. Built from ``adj``'s CSR by index arithmetic (no sort) and cached on ``adj``: one sparse
+    product then aggregates every head at once, without an ``E x heads x F`` message tensor."""
+    key = ("per-head", heads)
+    if key in adj._shared:
+        return adj._shared[key]
+    n, e, h = adj.num_dst, adj.num_edges, heads
+    dev = adj.col.device
+    deg = adj.rowptr[1:] - adj.rowptr[:-1]
+    rowptr = torch.zeros(n * h + 1, dtype=torch.long, device=dev)
+    torch.cumsum(deg.repeat_interleave(h), 0, out=rowptr[1:])
+    # CSR position of (edge at CSR position p, head k): row (i, k) starts at rowptr[i]*H + k*deg(i)
+    p = torch.arange(e, device=dev)
+    local = p - adj.rowptr[adj.row]
+    k = torch.arange(h, device=dev)
+    pos = (adj.rowptr[adj.row] * h + local)[:, None] + k[None, :] * deg[adj.row][:, None]      # [E, H]
+    col = torch.empty(e * h, dtype=torch.long, device=dev)
+    row = torch.empty(e * h, dtype=torch.long, device=dev)
+    perm = torch.empty(e * h, dtype=torch.long, device=dev)
+    col[pos.reshape(-1)] = (adj.col[:, None] * h + k[None, :]).reshape(-1)
+    row[pos.reshape(-1)] = (adj.row[:, None] * h + k[None, :]).reshape(-1)
+    perm[pos.reshape(-1)] = (adj.perm[:, None] * h + k[None, :]).reshape(-1)
+    out = Adjacency(rowptr, check.vouch_range(row, 0, n * h), check.vouch_range(col, 0, adj.num_src * h), perm,
+                    None, adj.num_src * h, n * h)
+    adj._shared[key] = out
+    return out
+
+
+def _aggregate(adj: Adjacency, alpha: Tensor, h: Tensor, concat: bool) -> Tensor:
+    """``out[i, k] = sum_j alpha[e(j->i), k] h[j, k]`` for every head ``k`` in one sparse product."""
+    n, heads, c = h.shape
+    blocks = _per_head(adj, heads).with_value(alpha.reshape(-1))
+    out = spmm(blocks, h.reshape(n * heads, c)).view(n, heads, c)
+    return out.reshape(n, -1) if concat else out.mean(dim=1)
+
+
+class _AttentionBase(nn.Module):
+    def __init__(self, in_channels: int, out_channels: int, heads: int, concat: bool, negative_slope: float,
+                 dropout: float, add_self_loops: bool, edge_dim: int | None, bias: bool, residual: bool):
+        super().__init__()
+        if not isinstance(in_channels, int):
+            raise NotImplementedError("bipartite GAT inputs (in_channels as a pair) are not supported yet")
+        if edge_dim is not None:
+            raise NotImplementedError("GAT with edge features (edge_dim) is not supported yet")
+        if heads < 1 or out_channels < 1:
+            raise ValueError(f"heads and out_channels must be >= 1, got {heads} and {out_channels}")
+        self.in_channels, self.out_channels, self.heads = in_channels, out_channels, heads
+        self.concat, self.negative_slope, self.dropout = concat, negative_slope, dropout
+        self.add_self_loops, self.edge_dim, self.residual = add_self_loops, edge_dim, residual
+        total = out_channels * (heads if concat else 1)
+        self.res = nn.Linear(in_channels, total, bias=False) if residual else None
+        self.bias = nn.Parameter(torch.empty(total)) if bias else None
+
+    def _check(self, x: Tensor) -> None:
+        check_features(x, name="x", min_dim=2, max_dim=2)
+        check_width(x, self.in_channels, "x", "in_channels")
+
+    def _finish(self, out: Tensor, x: Tensor) -> Tensor:
+        if self.res is not None:
+            out = out + self.res(x)
+        return out if self.bias is None else out + self.bias
+
+    def _reset_common(self) -> None:
+        if self.res is not None:
+            _glorot(self.res.weight)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_channels}, {self.out_channels}, heads={self.heads}"
+
+
+class GATConv(_AttentionBase):
+    r"""Graph attention (GAT): ``x'_i = sum_j alpha_ij W x_j`` per head with
+    ``alpha_ij = softmax_j(leaky_relu(a_src . W x_j + a_dst . W x_i))`` over ``i``'s incoming edges and a
+    self loop. Heads are concatenated (``concat=True``) or averaged.
+
+    Shapes: ``x: [N, in_channels]``, ``edge_index: [2, E]`` or an Adjacency -> ``[N, heads * out_channels]``
+    (``[N, out_channels]`` when ``concat=False``).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, heads: int = 1, concat: bool = True,
+                 negative_slope: float = 0.2, dropout: float = 0.0, add_self_loops: bool = True,
+                 edge_dim: int | None = None, fill_value: Any = "mean", bias: bool = True, residual: bool = False):
+        super().__init__(in_channels, out_channels, heads, concat, negative_slope, dropout, add_self_loops,
+                         edge_dim, bias, residual)
+        self.fill_value = fill_value
+        self.lin = nn.Linear(in_channels, heads * out_channels, bias=False)
+        self.att_src = nn.Parameter(torch.empty(1, heads, out_channels))
+        self.att_dst = nn.Parameter(torch.empty(1, heads, out_channels))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        _glorot(self.lin.weight)
+        _glorot(self.att_src)
+        _glorot(self.att_dst)
+        self._reset_common()
+
+    def forward(self, x: Tensor, edge_index: Any) -> Tensor:
+        self._check(x)
+        n, heads, c = x.size(0), self.heads, self.out_channels
+        src, dst, adj = _looped(edge_index, n, self.add_self_loops)
+        h = self.lin(x).view(n, heads, c)
+        score = (h * self.att_src).sum(-1)[src] + (h * self.att_dst).sum(-1)[dst]      # [E, heads]
+        alpha = softmax(F.leaky_relu(score, self.negative_slope), dst, n)
+        alpha = F.dropout(alpha, self.dropout, self.training)
+        return self._finish(_aggregate(adj, alpha, h, self.concat), x)
+
+
+class GATv2Conv(_AttentionBase):
+    r"""GATv2: ``alpha_ij = softmax_j(a . leaky_relu(W_l x_j + W_r x_i))`` (the attention is applied after
+    the non-linearity, so the ranking of neighbours can depend on the target), ``x'_i = sum_j alpha_ij
+    W_l x_j`` per head. ``share_weights=True`` uses one matrix for ``W_l`` and ``W_r``.
+
+    Shapes: as :class:`GATConv`.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, heads: int = 1, concat: bool = True,
+                 negative_slope: float = 0.2, dropout: float = 0.0, add_self_loops: bool = True,
+                 edge_dim: int | None = None, fill_value: Any = "mean", bias: bool = True,
+                 share_weights: bool = False, residual: bool = False):
+        super().__init__(in_channels, out_channels, heads, concat, negative_slope, dropout, add_self_loops,
+                         edge_dim, bias, residual)
+        self.fill_value, self.share_weights = fill_value, share_weights
+        self.lin_l = nn.Linear(in_channels, heads * out_channels, bias=bias)
+        self.lin_r = self.lin_l if share_weights else nn.Linear(in_channels, heads * out_channels, bias=bias)
+        self.att = nn.Parameter(torch.empty(1, heads, out_channels))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for lin in (self.lin_l, self.lin_r):
+            _glorot(lin.weight)
+            if lin.bias is not None:
+                nn.init.zeros_(lin.bias)
+        _glorot(self.att)
+        self._reset_common()
+
+    def forward(self, x: Tensor, edge_index: Any) -> Tensor:
+        self._check(x)
+        n, heads, c = x.size(0), self.heads, self.out_channels
+        src, dst, adj = _looped(edge_index, n, self.add_self_loops)
+        x_l = self.lin_l(x).view(n, heads, c)
+        x_r = x_l if self.share_weights else self.lin_r(x).view(n, heads, c)
+        score = (F.leaky_relu(x_l[src] + x_r[dst], self.negative_slope) * self.att).sum(-1)   # [E, heads]
+        alpha = F.dropout(softmax(score, dst, n), self.dropout, self.training)
+        return self._finish(_aggregate(adj, alpha, x_l, self.concat), x)
