@@ -89,12 +89,57 @@ def _per_head(adj: Adjacency, heads: int) -> Adjacency:
     return out
 
 
-def _aggregate(adj: Adjacency, alpha: Tensor, h: Tensor, concat: bool) -> Tensor:
-    """``out[i, k] = sum_j alpha[e(j->i), k] h[j, k]`` for every head ``k`` in one sparse product."""
-    n, heads, c = h.shape
-    blocks = _per_head(adj, heads).with_value(alpha.reshape(-1))
-    out = spmm(blocks, h.reshape(n * heads, c)).view(n, heads, c)
-    return out.reshape(n, -1) if concat else out.mean(dim=1)
+# Largest number of E x heads x F products the attention gradient materialises at once (64 MiB in float32).
+_CHUNK = 1 << 24
+
+
+class _HeadAggregate(torch.autograd.Function):
+    """``out[i, k] = sum_j alpha[e, k] h[j, k]`` (edge ``e = j -> i``), all heads in one block-diagonal
+    sparse product; backward: ``dh`` by the transposed blocks, ``dalpha[e, k] = <dout[i, k], h[j, k]>`` from
+    whole ``heads x F`` rows gathered per edge (in chunks), not from ``F``-wide rows per (edge, head)."""
+
+    @staticmethod
+    def forward(ctx, alpha: Tensor, h: Tensor, adj: Adjacency, src: Tensor,  # type: ignore[override]
+                dst: Tensor) -> Tensor:
+        n, heads, c = h.shape
+        ctx.adj = adj
+        ctx.save_for_backward(alpha, h, src, dst)
+        with torch.no_grad():
+            blocks = _per_head(adj, heads).with_value(alpha.reshape(-1))
+            return spmm(blocks, h.reshape(n * heads, c)).view(n, heads, c)
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):  # type: ignore[override]
+        alpha, h, src, dst = ctx.saved_tensors
+        n, heads, c = h.shape
+        grad_alpha = grad_h = None
+        if ctx.needs_input_grad[1]:
+            t = _transposed(ctx.adj)
+            blocks_t = _per_head(t, heads).with_value(alpha.reshape(-1))
+            grad_h = spmm(blocks_t, grad_out.reshape(n * heads, c)).view(n, heads, c)
+        if ctx.needs_input_grad[0]:
+            g, hh = grad_out.reshape(n, heads * c), h.reshape(n, heads * c)
+            grad_alpha = alpha.new_empty(alpha.shape)
+            step = max(1, _CHUNK // max(heads * c, 1))
+            for s in range(0, src.numel(), step):
+                rows = (g.index_select(0, dst[s:s + step]) * hh.index_select(0, src[s:s + step]))
+                grad_alpha[s:s + step] = rows.view(-1, heads, c).sum(-1)
+        return grad_alpha, grad_h, None, None, None
+
+
+def _transposed(adj: Adjacency) -> Adjacency:
+    """``adj``'s transpose as an Adjacency over the same edge order (cached on ``adj``)."""
+    if "gat-transposed" not in adj._shared:
+        order = adj.perm.argsort()
+        adj._shared["gat-transposed"] = Adjacency.from_edge_index(
+            torch.stack([adj.row[order], adj.col[order]]), num_nodes=(adj.num_dst, adj.num_src))
+    return adj._shared["gat-transposed"]
+
+
+def _aggregate(adj: Adjacency, alpha: Tensor, h: Tensor, src: Tensor, dst: Tensor, concat: bool) -> Tensor:
+    """``out[i, k] = sum_j alpha[e(j->i), k] h[j, k]`` for every head ``k``, concatenated or averaged."""
+    out = _HeadAggregate.apply(alpha, h, adj, src, dst)
+    return out.reshape(out.size(0), -1) if concat else out.mean(dim=1)
 
 
 class _AttentionBase(nn.Module):
@@ -167,7 +212,7 @@ class GATConv(_AttentionBase):
         score = (h * self.att_src).sum(-1)[src] + (h * self.att_dst).sum(-1)[dst]      # [E, heads]
         alpha = softmax(F.leaky_relu(score, self.negative_slope), dst, n)
         alpha = F.dropout(alpha, self.dropout, self.training)
-        return self._finish(_aggregate(adj, alpha, h, self.concat), x)
+        return self._finish(_aggregate(adj, alpha, h, src, dst, self.concat), x)
 
 
 class GATv2Conv(_AttentionBase):
@@ -206,4 +251,4 @@ class GATv2Conv(_AttentionBase):
         x_r = x_l if self.share_weights else self.lin_r(x).view(n, heads, c)
         score = (F.leaky_relu(x_l[src] + x_r[dst], self.negative_slope) * self.att).sum(-1)   # [E, heads]
         alpha = F.dropout(softmax(score, dst, n), self.dropout, self.training)
-        return self._finish(_aggregate(adj, alpha, x_l, self.concat), x)
+        return self._finish(_aggregate(adj, alpha, x_l, src, dst, self.concat), x)
