@@ -53,7 +53,7 @@ def synthetic(name: str, seed: int = 0) -> TrafficSeries:
 
 
 def build(model: str, data, n: int):
-    from graphkit.cli import MODELS as TABLE
+    from graphkit.catalog import MODELS as TABLE
     from graphkit.data import Loaded
     from graphkit.metrics import ForecastScore
 

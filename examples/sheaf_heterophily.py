@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from graphkit.cli import load_dataset
+from graphkit.catalog import load_dataset
 from graphkit.models import GCN, NSD, GCNConfig, NSDConfig
 from graphkit.ops import as_adjacency
 from graphkit.train import ExperimentConfig, run_experiment

@@ -1,6 +1,7 @@
 """Command line: ``graphkit train``, ``graphkit repro``, ``graphkit list``, ``graphkit info``.
 
-This module holds the only name -> class tables (models and datasets).
+Argument parsing and printing only: the name tables and the assembly of experiments live in
+:mod:`graphkit.catalog`.
 
 Examples::
 
@@ -14,284 +15,32 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
 
 import torch
 
 import graphkit
 from graphkit import backend
-from graphkit.data import Loaded, cache_dir, data_root, load_ogb, load_tu, planetoid_task
-from graphkit.data.graph_sets import load_peptides, load_zinc, with_encodings
-from graphkit.data.heterophily import PLATONOV_SETS, WEBKB, load_geom_gcn, load_planetoid_geom, load_platonov
-from graphkit.data.hypergraph import SETS as HYPERGRAPH_SETS
-from graphkit.data.hypergraph import load_hypergraph
-from graphkit.data.ogb import ogb_names
-from graphkit.data.traffic import SERIES as TRAFFIC_SETS
-from graphkit.data.traffic import forecast_task
-from graphkit.models import (
-    GAT,
-    GCN,
-    GIN,
-    GMN,
-    MLP,
-    NSD,
-    SAGE,
-    STGCN,
-    STTN,
-    TGCN,
-    GATConfig,
-    GCNConfig,
-    GINConfig,
-    GMNConfig,
-    GPSConfig,
-    GraphGPS,
-    GraphMambaConfig,
-    GraphWaveNet,
-    GraphWaveNetConfig,
-    HypergraphNet,
-    HypergraphNetConfig,
-    LinkConfig,
-    LinkModel,
-    MLPConfig,
-    MolGNN,
-    MolGNNConfig,
-    NSDConfig,
-    SAGEConfig,
-    STGCNConfig,
-    STTNConfig,
-    TGCNConfig,
-    VirtualNodeSTGNNConfig,
+from graphkit.catalog import (  # noqa: F401 - names the CLI's tests and scripts reach through it
+    GEOM,
+    HYPERGRAPHS,
+    MODELS,
+    PLANETOID,
+    PLANETOID_SPLITS,
+    PLATONOV,
+    TRAFFIC_SETS,
+    TU,
+    build_experiment,
+    dataset_names,
+    load_dataset,
+    model_spec,
+    own_dataset,
+    saved_run,
 )
+from graphkit.data import cache_dir, data_root
+from graphkit.data.ogb import ogb_names
 from graphkit.recipes import RECIPES, Recipe
-from graphkit.train import ExperimentConfig, apply_override, run_experiment
-from graphkit.train.config import TrainConfig, unknown_name
-
-# ---------------------------------------------------------------- datasets
-PLANETOID = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
-TU = {n.lower(): n for n in ("MUTAG", "PROTEINS", "NCI1", "PTC_MR", "ENZYMES", "DD", "IMDB-BINARY", "IMDB-MULTI",
-                             "COLLAB", "REDDIT-BINARY", "REDDIT-MULTI-5K")}
-
-
-# heterophily (10 fixed splits each): Geom-GCN files and Platonov et al.'s npz files
-GEOM = {n: n for n in WEBKB} | {"film": "film", "actor": "film"}
-PLATONOV = {n.replace("_", "-"): n for n in PLATONOV_SETS}
-# Planetoid with 10 full-supervised splits: Geom-GCN's files, or seeded random 48/32/20 stand-ins
-PLANETOID_SPLITS = {f"{k}-geom": (k, "geom-gcn") for k in PLANETOID} | {f"{k}-random": (k, "random") for k in PLANETOID}
-HYPERGRAPHS = {f"{kind}-{name}": (kind, name) for kind, name in sorted(HYPERGRAPH_SETS)}
-
-
-def dataset_names() -> list[str]:
-    """Every dataset name ``graphkit train --dataset`` accepts, grouped by family."""
-    return (sorted(PLANETOID) + sorted(PLANETOID_SPLITS) + sorted(GEOM) + sorted(PLATONOV) + sorted(HYPERGRAPHS)
-            + sorted(TU) + sorted(TRAFFIC_SETS) + ["peptides-func", "peptides-struct", "zinc"] + ogb_names())
-
-
-def own_dataset(spec: str, split: str = "0.8,0.1,0.1", task: str | None = None, seed: int = 0) -> Loaded | None:
-    """A user's dataset named on the command line, or None when ``spec`` is not one: a file written by
-    ``torch.save`` (``.pt``/``.pth``: a Data, a list of Data, or ``(data, slices)``), or
-    ``package.module:function`` returning a Loaded or PyG data. ``split``: fractions ``"0.8,0.1,0.1"``."""
-    from graphkit.data.from_pyg import from_pyg, load_pyg_file
-
-    is_file = spec.endswith((".pt", ".pth")) or os.path.isfile(spec)
-    is_function = not is_file and ":" in spec and all(p.replace(".", "").replace("_", "").isalnum()
-                                                     for p in spec.split(":", 1))
-    if not (is_file or is_function):
-        return None
-    try:
-        fractions = tuple(float(f) for f in split.split(","))
-    except ValueError:
-        raise ValueError(f"--split must be fractions like 0.8,0.1,0.1, got {split!r}") from None
-    if is_file:
-        if not os.path.isfile(spec):
-            raise FileNotFoundError(f"--dataset {spec}: no such file")
-        obj, name = load_pyg_file(spec), Path(spec).stem
-    else:
-        import importlib
-
-        module, _, attr = spec.partition(":")
-        try:
-            fn = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError) as exc:
-            raise ValueError(f"--dataset {spec}: cannot import {attr!r} from {module!r} ({exc})") from None
-        obj, name = fn(), attr
-    if isinstance(obj, Loaded):
-        return obj
-    return from_pyg(obj, task=task, split=fractions, name=name, seed=seed)
-
-
-def load_dataset(name: str, root: str | None, train: TrainConfig | None = None) -> Loaded:
-    """Load a dataset by its usual name, case-insensitive (``ogbg-molhiv``, ``cora``, ``mutag``, ``metr-la``).
-
-    Traffic sets read their windows and protocol from ``train`` (``window_in``, ``window_out``,
-    ``protocol``, ``covariates``)."""
-    key = name.lower()
-    if key in ("peptides-func", "peptides-struct"):
-        return load_peptides(key, root)
-    if key == "zinc":
-        return load_zinc(root)
-    if key in TRAFFIC_SETS:
-        t = train or TrainConfig()
-        return forecast_task(key, root, t.protocol, t.window_in, t.window_out, t.covariates)
-    if key in PLANETOID:
-        return planetoid_task(key, root)
-    if key in GEOM:
-        return load_geom_gcn(GEOM[key], root)
-    if key in PLATONOV:
-        return load_platonov(PLATONOV[key], root)
-    if key in PLANETOID_SPLITS:
-        return load_planetoid_geom(*PLANETOID_SPLITS[key][:1], root=root, split=PLANETOID_SPLITS[key][1])
-    if key in HYPERGRAPHS:
-        return load_hypergraph(*HYPERGRAPHS[key], root=root)
-    if key in TU:
-        return load_tu(TU[key], root)
-    if key.split("-")[0] in ("ogbg", "ogbn", "ogbl") and key in ogb_names():
-        return load_ogb(key, root)
-    raise unknown_name("dataset", name, dataset_names())
-
-
-# ------------------------------------------------------------------ models
-# name -> function(loaded) -> (config class, fixed config values, module class)
-def _graph_node(d: Loaded) -> bool:
-    return d.level == "node" and not d.extra.get("hypergraph")
-
-
-def _gcn(d: Loaded):
-    if _graph_node(d):
-        return GCNConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs}, GCN
-    if d.level == "graph" and d.extra.get("mol"):
-        return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gcn"}, MolGNN
-    if d.level == "link":
-        return LinkConfig, {"in_channels": max(d.num_features, 1), "encoder": "gcn"}, LinkModel
-    return None
-
-
-def _gcn_vn(d: Loaded):
-    if d.level == "graph" and d.extra.get("mol"):
-        return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gcn", "virtual_node": True}, MolGNN
-    return None
-
-
-def _gin(d: Loaded):
-    if d.level == "graph" and d.extra.get("mol"):
-        return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gin"}, MolGNN
-    if d.level == "graph":
-        return GINConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs}, GIN
-    return None
-
-
-def _gat(d: Loaded, v2: bool = False):
-    if _graph_node(d):
-        return GATConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs, "v2": v2}, GAT
-    if d.level == "graph" and not d.extra.get("mol"):  # molecules' integer atom features need an encoder
-        return GATConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs, "v2": v2,
-                           "graph_level": True}, GAT
-    return None
-
-
-def _gin_vn(d: Loaded):
-    if d.level == "graph" and d.extra.get("mol"):
-        return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gin", "virtual_node": True}, MolGNN
-    return None
-
-
-def _sage(d: Loaded):
-    if _graph_node(d):
-        return SAGEConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs}, SAGE
-    if d.level == "link":
-        return LinkConfig, {"in_channels": max(d.num_features, 1), "encoder": "sage"}, LinkModel
-    return None
-
-
-def _nsd(kind: str):
-    def spec(d: Loaded):
-        if _graph_node(d):
-            return NSDConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs, "kind": kind}, NSD
-        return None
-    return spec
-
-
-def _hypergraph(conv: str):
-    def spec(d: Loaded):
-        if d.level == "node" and d.extra.get("hypergraph"):
-            return (HypergraphNetConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs,
-                                          "conv": conv}, HypergraphNet)
-        return None
-    return spec
-
-
-def _mlp(d: Loaded):
-    if d.level == "node":
-        return MLPConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs}, MLP
-    return None
-
-
-def _global(cfg_cls: type, module_cls: type):
-    """GraphGPS / Graph-Mamba / GMN on graph-level sets (molecules, ZINC, TU) and node-level graphs."""
-    def spec(d: Loaded):
-        if d.level == "graph":
-            fixed: dict[str, Any] = {"in_channels": d.num_features, "out_channels": d.num_outputs, "level": "graph",
-                                     "mol": bool(d.extra.get("mol"))}
-            if "atom_types" in d.extra:
-                fixed.update(node_vocab=d.extra["atom_types"], edge_vocab=d.extra["bond_types"])
-            return cfg_cls, fixed, module_cls
-        if _graph_node(d):
-            return cfg_cls, {"in_channels": d.num_features, "out_channels": d.num_outputs, "level": "node"}, module_cls
-        return None
-    return spec
-
-
-def _traffic(cfg_cls: type, module_cls: type, **fixed_extra: Any):
-    def spec(d: Loaded):
-        if d.level != "forecast":
-            return None
-        fixed = {"in_channels": d.num_features, "num_nodes": d.extra["num_nodes"], "t_in": d.extra["t_in"],
-                 "t_out": d.extra["t_out"], **fixed_extra}
-        return cfg_cls, fixed, module_cls
-    return spec
-
-
-MODELS: dict[str, tuple[Callable[[Loaded], Any], str]] = {
-    "gcn": (_gcn, "GCN (Kipf & Welling) for nodes; OGB's mol GCN for molecules; GCN encoder for links"),
-    "gcn-vn": (_gcn_vn, "OGB's mol GCN with a virtual node"),
-    "gin": (_gin, "OGB's mol GIN for molecules; GIN-0 (Xu et al.) for other graph sets"),
-    "gin-vn": (_gin_vn, "OGB's mol GIN with a virtual node"),
-    "gat": (_gat, "GAT (Velickovic et al.): attention heads for nodes; pooled for graph sets"),
-    "gatv2": (lambda d: _gat(d, v2=True), "GATv2 (Brody et al.): attention after the non-linearity"),
-    "sage": (_sage, "GraphSAGE (mean) for nodes; SAGE encoder for links"),
-    "nsd-diag": (_nsd("diag"), "Neural Sheaf Diffusion, diagonal restriction maps (Diag-NSD)"),
-    "nsd-orth": (_nsd("orthogonal"), "Neural Sheaf Diffusion, orthogonal maps (O(d)-NSD / bundle)"),
-    "nsd-gen": (_nsd("general"), "Neural Sheaf Diffusion, general d x d maps (Gen-NSD)"),
-    "hgnn": (_hypergraph("hgnn"), "HGNN hypergraph convolution (symmetric normalisation)"),
-    "hgnn+": (_hypergraph("hgnn+"), "HGNN+ hypergraph convolution (two-stage mean)"),
-    "hcha": (_hypergraph("hcha"), "HCHA: hypergraph convolution with hyperedge attention"),
-    "mlp": (_mlp, "MLP on node features only (structure-free baseline)"),
-    "gps": (_global(GPSConfig, GraphGPS), "GraphGPS: local MPNN + global attention per block (+ RWSE / LapPE)"),
-    "graph-mamba": (_global(GraphMambaConfig, GraphGPS),
-                    "Graph-Mamba: GPS block with a bidirectional Mamba mixer over degree-ordered nodes"),
-    "gmn": (_global(GMNConfig, GMN), "GMN: hop-token sequences per node through bidirectional Mamba + local MPNN"),
-    "stgcn": (_traffic(STGCNConfig, STGCN), "STGCN (Yu et al.): gated temporal conv + Chebyshev/1st-order graph conv"),
-    "gwnet": (_traffic(GraphWaveNetConfig, GraphWaveNet), "Graph WaveNet: adaptive adjacency + dilated causal conv"),
-    "vn-stgnn": (_traffic(VirtualNodeSTGNNConfig, GraphWaveNet),
-                 "virtual-node ST-GNN (Cao et al. 2025): semi-adaptive adjacency with virtual nodes"),
-    "sttn": (_traffic(STTNConfig, STTN), "STTN: spatial transformer (+ road-graph GCN) and temporal transformer"),
-    "tgcn": (_traffic(TGCNConfig, TGCN), "T-GCN: graph-convolutional GRU"),
-}
-
-
-def model_spec(model: str, loaded: Loaded | None = None):
-    """``(config class, fixed values, module class)`` for ``model`` on ``loaded``; clear errors otherwise."""
-    key = model.lower()
-    if key not in MODELS:
-        raise unknown_name("model", model, MODELS)
-    if loaded is None:
-        return None
-    spec = MODELS[key][0](loaded)
-    if spec is None:
-        fits = [m for m, (f, _) in MODELS.items() if f(loaded) is not None]
-        raise ValueError(f"model {model!r} does not apply to {loaded.name} ({loaded.level}-level"
-                         f"{', molecules' if loaded.extra.get('mol') else ''}); models that do: {', '.join(fits)}")
-    return spec
-
+from graphkit.train import run_experiment
+from graphkit.train.config import unknown_name
 
 # -------------------------------------------------------------------- runs
 SHORTCUTS = {"epochs": "train.epochs", "batch-size": "train.batch_size", "lr": "optim.lr",
@@ -327,50 +76,6 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def _all_model_fields() -> set[str]:
-    """Every setting of every model config dataclass (which one applies depends on the dataset)."""
-    import dataclasses
-
-    import graphkit.models as models
-
-    return {f.name for obj in vars(models).values() if isinstance(obj, type) and dataclasses.is_dataclass(obj)
-            for f in dataclasses.fields(obj)}
-
-
-def build_experiment(model: str, dataset: str, overrides: list[tuple[str, str]],
-                     data_root_arg: str | None, loaded: Loaded | None = None
-                     ) -> tuple[ExperimentConfig, Loaded, Callable[[], torch.nn.Module]]:
-    """Check names and settings, load the data, and return what :func:`run_experiment` needs."""
-    model_spec(model)  # unknown model names fail before any data is read
-    cfg = ExperimentConfig(model=model.lower(), dataset=dataset if loaded is not None else dataset.lower(),
-                           data_root=data_root_arg)
-    # Settings are validated before loading too: model.* once the model class is known.
-    for key, value in overrides:
-        if not key.startswith("model."):
-            apply_override(cfg, key, value, None)
-        elif key.split(".", 1)[1] not in _all_model_fields():  # a typo fails now, not after loading the data
-            raise unknown_name("model setting", key, [f"model.{k}" for k in _all_model_fields()])
-    if loaded is None:
-        loaded = load_dataset(dataset, data_root_arg, cfg.train)
-    cfg_cls, fixed, module_cls = model_spec(model, loaded)
-    for key, value in overrides:
-        if key.startswith("model."):
-            name = key.split(".", 1)[1]
-            if name in fixed:
-                raise ValueError(f"--{key} is set by the dataset ({name}={fixed[name]!r}) and cannot be overridden")
-            apply_override(cfg, key, value, cfg_cls)
-    model_cfg = cfg_cls(**{**fixed, **cfg.model_cfg})  # runs the config's own checks now
-    encoding = getattr(model_cfg, "encoding", "none")
-    if encoding != "none" and loaded.level == "graph":  # per-graph encodings, computed once and cached
-        loaded = with_encodings(loaded, model_cfg.rwse_k if "rwse" in encoding else 0,
-                                model_cfg.lap_k if "lap" in encoding else 0, model_cfg.lap_norm)
-
-    def build() -> torch.nn.Module:
-        return module_cls(model_cfg)
-
-    return cfg, loaded, build
-
-
 def _train(args, extra: list[str]) -> int:
     overrides = parse_overrides(extra)
     own = own_dataset(args.dataset, args.split, args.task, args.split_seed)
@@ -390,37 +95,10 @@ def _repro(args, extra: list[str]) -> int:
     return code
 
 
-def _saved_run(args) -> tuple[Any, Any, Any, str]:
-    """``(task, model, loaded, run name)`` for ``--run``: the experiment's data (by its config.json, with
-    ``--data-root`` overriding the saved root), the run's split, and the model with its selected weights."""
-    from graphkit.train.experiment import TASKS, resolve_device
-    from graphkit.train.io import load_json
-    from graphkit.train.saved import _run_folder, load
-
-    path = Path(args.run)
-    exp = path if (path / "config.json").is_file() else path.parent
-    if not (exp / "config.json").is_file():
-        raise FileNotFoundError(f"{args.run}: no config.json here or in its parent (not a graphkit run folder)")
-    cfg = ExperimentConfig.from_dict(load_json(exp / "config.json"))
-    folder = _run_folder(path, None)
-    loaded = load_dataset(cfg.dataset, args.data_root or cfg.data_root, cfg.train)
-    model_cfg = load_json(folder / "model.json")["config"] if (folder / "model.json").is_file() else {}
-    encoding = model_cfg.get("encoding", "none")
-    if encoding != "none" and loaded.level == "graph":
-        loaded = with_encodings(loaded, model_cfg.get("rwse_k", 0) if "rwse" in encoding else 0,
-                                model_cfg.get("lap_k", 0) if "lap" in encoding else 0, model_cfg.get("lap_norm"))
-    split = loaded.split
-    if folder.name.startswith("run-fold"):
-        split = loaded.folds[int(folder.name[len("run-fold"):])]
-    device = resolve_device(args.device or "cpu")
-    model = load(folder, device)
-    return TASKS[loaded.level](loaded, split, cfg.train, device), model, loaded, folder
-
-
 def _evaluate(args) -> int:
     from graphkit.train.io import load_json
 
-    task, model, loaded, folder = _saved_run(args)
+    task, model, loaded, folder = saved_run(args.run, args.data_root, args.device)
     scores = task.evaluate(model)
     reported = load_json(folder / "results.json")["selected"] if (folder / "results.json").is_file() else {}
     parts = []
@@ -433,7 +111,7 @@ def _evaluate(args) -> int:
 
 
 def _predict(args) -> int:
-    task, model, loaded, folder = _saved_run(args)
+    task, model, loaded, folder = saved_run(args.run, args.data_root, args.device)
     if loaded.level == "graph":
         y, pred = task.predict(model, args.split)
         ids = task.split[args.split]

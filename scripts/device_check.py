@@ -203,7 +203,7 @@ def amp_compile(entry: dict, device: torch.device) -> None:
 
 def training_runs(entry: dict, device: torch.device, data_root: str | None, scale: dict, toy: bool) -> None:
     """Two epochs of each model through the trainer, on a dataset of its task (the Python API the CLI uses)."""
-    from graphkit.cli import build_experiment
+    from graphkit.catalog import build_experiment
     from graphkit.data.ogb_fixture import write_link_fixture
     from graphkit.train import run_experiment
 
@@ -497,7 +497,7 @@ def _fold_worker(args):
     """One MUTAG fold (its own process: folds run in parallel on one GPU)."""
     fold, device, data_root, overrides = args
     sys.path.insert(0, str(ROOT))
-    from graphkit.cli import build_experiment
+    from graphkit.catalog import build_experiment
     from graphkit.train import run_experiment
 
     cfg, loaded, build = build_experiment("gin", "mutag", overrides + [("train.device", device),
@@ -513,7 +513,7 @@ def fidelity(entry: dict, device: torch.device, scale: dict, data_root: str | No
     """The recipes cora-gcn (10 seeds) and mutag-gin (10 folds, GIN's mean-curve rule) on this device."""
     import multiprocessing as mp
 
-    from graphkit.cli import build_experiment
+    from graphkit.catalog import build_experiment
     from graphkit.recipes import RECIPES
     from graphkit.train import run_experiment
     from graphkit.train.experiment import summarize

@@ -6,7 +6,8 @@ import json
 import pytest
 from conftest import require_data
 
-from graphkit.cli import build_experiment, main, parse_overrides
+from graphkit.catalog import build_experiment
+from graphkit.cli import main, parse_overrides
 from graphkit.data.ogb_fixture import write_node_fixture
 from graphkit.recipes import RECIPES
 
@@ -78,7 +79,7 @@ def test_parse_overrides_forms():
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_every_recipe_is_valid_for_its_model(name, monkeypatch):
     """Recipe settings parse against the model's config (no data needed: a stand-in of the right level)."""
-    import graphkit.cli as cli
+    import graphkit.catalog as cli
     from graphkit.data import Loaded
     from graphkit.metrics import Accuracy
 

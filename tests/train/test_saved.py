@@ -28,11 +28,9 @@ def test_loaded_model_reproduces_the_reported_score_exactly(model, dataset, extr
     test = float(line.split("test ")[1].split()[1])
     assert test == pytest.approx(run["selected"]["test"], abs=5e-5)         # printed with 4 decimals
     assert f"(run reported {run['selected']['test']:.4f})" in line
-    import argparse
+    from graphkit.catalog import saved_run
 
-    from graphkit.cli import _saved_run
-
-    task, again, _, _ = _saved_run(argparse.Namespace(run=str(out), data_root=root, device=None))
+    task, again, _, _ = saved_run(str(out), root)
     scores = task.evaluate(again)
     for split in ("valid", "test"):
         assert scores.get(split) == run["selected"].get(split)   # exactly the reported scores
