@@ -53,18 +53,15 @@ def _read_ints(path: Path, columns: int | None = None) -> np.ndarray:
     try:
         a = flat.astype(np.float64)
     except ValueError:
-        bad = next(i for i, v in enumerate(flat) if not _is_number(v))
-        raise DatasetFormatError(f"{path}, row {bad // width + 1}: {flat[bad]!r} is not a number") from None
+        for i, v in enumerate(flat):  # the slow path, only on errors: which value is not a number
+            try:
+                float(v)
+            except ValueError:
+                raise DatasetFormatError(f"{path}, row {i // width + 1}: {v!r} is not a number") from None
+        raise
     a = a.astype(np.int64).reshape(len(lines), width)
     return a[:, 0] if width == 1 else a
 
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 def check_tu_files(name: str, raw: Path) -> None:

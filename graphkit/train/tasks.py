@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -24,6 +23,7 @@ from graphkit.data.bundle import Loaded
 from graphkit.data.checks import split_indices
 from graphkit.ops import Hypergraph, as_adjacency, to_undirected
 from graphkit.train import distributed, io
+from graphkit.train.batches import RandomBatches, Sharded, ShuffledBatches, StoreBatches, device_store
 from graphkit.train.config import TrainConfig
 
 
@@ -225,105 +225,6 @@ class NodeTask:
         return scores
 
 
-class _RandomBatches(torch.utils.data.Sampler):
-    """``iters`` batches, each an independent random subset (GIN's reference training loop)."""
-
-    def __init__(self, n: int, batch_size: int, iters: int, generator: torch.Generator):
-        self.n, self.batch_size, self.iters, self.generator = n, batch_size, iters, generator
-
-    def __iter__(self):
-        for _ in range(self.iters):
-            yield torch.randperm(self.n, generator=self.generator)[: self.batch_size].tolist()
-
-    def __len__(self) -> int:
-        return self.iters
-
-
-class _ShuffledBatches(torch.utils.data.Sampler):
-    """One shuffled pass in batches, the permutation drawn exactly as ``RandomSampler`` draws it
-    (so the batches equal ``DataLoader(shuffle=True, generator=g)``'s), except that a trailing batch
-    of one graph joins the previous batch: BatchNorm over graphs (the virtual node's MLP) cannot
-    train on a single sample, and dropping it would discard data every epoch.
-    """
-
-    def __init__(self, n: int, batch_size: int, generator: torch.Generator):
-        self.n, self.batch_size, self.generator = n, batch_size, generator
-
-    def __iter__(self):
-        # The DataLoader (given the same generator) has already drawn its worker base seed from it.
-        perm = torch.randperm(self.n, generator=self.generator).tolist()
-        batches = [perm[i:i + self.batch_size] for i in range(0, self.n, self.batch_size)]
-        if len(batches) > 1 and len(batches[-1]) == 1:
-            batches[-2] += batches.pop()
-        yield from batches  # lazy, like RandomSampler: runs after the DataLoader's seed draw
-
-    def __len__(self) -> int:
-        full, rest = divmod(self.n, self.batch_size)
-        return full + (1 if rest > 1 or (rest == 1 and full == 0) else 0)
-
-
-class _Sharded(torch.utils.data.Sampler):
-    """This rank's share of every batch of ``inner`` (all of it when running alone)."""
-
-    def __init__(self, inner):
-        self.inner = inner
-
-    def __iter__(self):
-        for b in self.inner:
-            yield b[distributed.rank()::distributed.world_size()]
-
-    def __len__(self) -> int:
-        return len(self.inner)
-
-
-def _device_store(dataset, device: torch.device):
-    """A :class:`~graphkit.data.graph_store.GraphStore` of ``dataset`` when it can hold it exactly and it
-    takes at most half the device's free memory (on the CPU: always), else None."""
-    from graphkit.data.graph_store import GraphStore
-
-    store = GraphStore.from_dataset(dataset, torch.device("cpu"))
-    if store is None or device.type == "cpu":
-        return store
-    if device.type == "cuda" and store.nbytes() > torch.cuda.mem_get_info(device)[0] // 2:
-        return None
-    return GraphStore.from_dataset(dataset, device)
-
-
-class _StoreBatches:
-    """Iterable of device-assembled batches over positions ``idx`` of the store's dataset, in the order the
-    DataLoader path would give them (:class:`_ShuffledBatches`, :class:`_RandomBatches`, sequential)."""
-
-    def __init__(self, store, idx: Tensor, generator: torch.Generator | None, batch_size: int, iters: int):
-        self.store, self.idx = store, idx.cpu().numpy()
-        self.generator, self.batch_size, self.iters = generator, batch_size, iters
-        if generator is None:
-            if distributed.world_size() > 1:  # evaluation: this rank's share; predictions are gathered
-                self.idx = distributed.shard(idx.cpu()).numpy()
-            n = len(self.idx)
-            self.sampler = [list(range(i, min(i + batch_size, n))) for i in range(0, n, batch_size)]
-        elif iters > 0:
-            self.sampler = _Sharded(_RandomBatches(len(self.idx), batch_size, iters, generator))
-        else:
-            self.sampler = _Sharded(_ShuffledBatches(len(self.idx), batch_size, generator))
-
-    def __len__(self) -> int:
-        return len(self.sampler)
-
-    def __iter__(self):
-        if self.generator is not None:
-            # the DataLoader draws its workers' base seed from the generator before the first batch: draw it
-            # too, so that both paths leave the generator (and every later epoch) in the same state
-            torch.empty((), dtype=torch.int64).random_(generator=self.generator)
-        batches = [self.idx[b] for b in self.sampler]
-        if not batches:
-            return
-        order = self.store.device_ids(np.concatenate(batches))  # one copy to the device per epoch
-        at = 0
-        for b in batches:
-            yield self.store.batch(b, order[at:at + len(b)])
-            at += len(b)
-
-
 class GraphTask:
     """Mini-batch graph-level prediction (classification or regression)."""
 
@@ -337,22 +238,22 @@ class GraphTask:
         self.task = loaded.task
         self.loss = loss_fn(loaded.task, cfg.loss)
         self._eval_loaders: dict[str, Any] = {}
-        self.store = _device_store(self.dataset, device) if cfg.collate == "auto" and cfg.num_workers == 0 else None
+        self.store = device_store(self.dataset, device) if cfg.collate == "auto" and cfg.num_workers == 0 else None
 
     def _loader(self, idx: Tensor, generator: torch.Generator | None, batch_size: int, iters: int = 0):
         """Batches of the graphs ``idx``: shuffled with ``generator`` (training), else in order. Assembled on
         the device by the :class:`GraphStore` when there is one, else by PyG's DataLoader; both give the same
         batches in the same order, drawing the same random numbers."""
         if self.store is not None:
-            return _StoreBatches(self.store, idx, generator, batch_size, iters)
+            return StoreBatches(self.store, idx, generator, batch_size, iters)
         from torch_geometric.loader import DataLoader
 
         subset = self.dataset[idx]
         if iters > 0:
-            batches = _Sharded(_RandomBatches(len(subset), batch_size, iters, generator))
+            batches = Sharded(RandomBatches(len(subset), batch_size, iters, generator))
             return DataLoader(subset, batch_sampler=batches, num_workers=self.cfg.num_workers, generator=generator)
         if generator is not None:
-            batches = _Sharded(_ShuffledBatches(len(subset), batch_size, generator))
+            batches = Sharded(ShuffledBatches(len(subset), batch_size, generator))
             return DataLoader(subset, batch_sampler=batches, num_workers=self.cfg.num_workers, generator=generator)
         if distributed.world_size() > 1:  # evaluation: this rank's share; predictions are gathered
             subset = self.dataset[distributed.shard(idx)]

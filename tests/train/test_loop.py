@@ -217,17 +217,17 @@ def test_mean_curve_selection_picks_one_epoch_for_all_folds():
 def test_training_batches_equal_pyg_shuffle_except_a_lone_last_graph(n):
     from torch_geometric.loader import DataLoader
 
-    from graphkit.train.tasks import _ShuffledBatches
+    from graphkit.train.batches import ShuffledBatches
 
     g = torch.Generator().manual_seed(5)
-    ours = list(DataLoader(range(n), batch_sampler=_ShuffledBatches(n, 32, g), generator=g))
+    ours = list(DataLoader(range(n), batch_sampler=ShuffledBatches(n, 32, g), generator=g))
     ours = [t.tolist() for t in ours]
     theirs = list(DataLoader(range(n), batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(5)))
     theirs = [t.tolist() if hasattr(t, "tolist") else list(t) for t in theirs]
     if n % 32 == 1 and n > 1:  # the single leftover graph joins the previous batch
         theirs[-2] += theirs.pop()
     assert ours == theirs
-    assert len(_ShuffledBatches(n, 32, torch.Generator())) == len(ours)
+    assert len(ShuffledBatches(n, 32, torch.Generator())) == len(ours)
 
 
 def test_cosine_schedule_with_warmup_and_adamw():
