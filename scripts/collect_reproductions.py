@@ -63,14 +63,21 @@ def main() -> None:
     rows = []
     for name, recipe in RECIPES.items():
         exp = runs / name
-        if not (exp / "config.json").exists():
+        local = (exp / "config.json").exists()
+        committed, committed_partial = DOCS / f"{name}.json", DOCS / f"{name}.partial.json"
+        # runs/ does not outlive a session: a recipe without a local run keeps its committed JSON's row
+        if not local and not committed.exists() and not committed_partial.exists():
             continue
         pub = "-" if recipe.expected is None else (
             f"{recipe.expected[0]:.4g}" + (f" ± {recipe.expected[1]:.4g}" if recipe.expected[1] is not None else ""))
+        rep = None
         if (exp / "results.json").exists():
             rep = json.loads((exp / "results.json").read_text())
-            (DOCS / f"{name}.json").write_text(json.dumps(rep, separators=(",", ":")) + "\n")
-            (DOCS / f"{name}.partial.json").unlink(missing_ok=True)
+            committed.write_text(json.dumps(rep, separators=(",", ":")) + "\n")
+            committed_partial.unlink(missing_ok=True)
+        elif not local and committed.exists():
+            rep = json.loads(committed.read_text())
+        if rep is not None:
             s = rep["summary"]
             vals = s["test"]["values"]
             within = ""
@@ -82,8 +89,11 @@ def main() -> None:
                         f"{_range(s['epochs'])} | {s['seconds_per_epoch']:.2f} | "
                         f"{rep['wall_seconds'] / 60:.1f} | {env['hardware']}, {env['threads']} thr | complete |")
         else:
-            p = partial(exp, recipe.metric == "rmse")
-            (DOCS / f"{name}.partial.json").write_text(json.dumps(p, separators=(",", ":")) + "\n")
+            if local:
+                p = partial(exp, recipe.metric == "rmse")
+                committed_partial.write_text(json.dumps(p, separators=(",", ":")) + "\n")
+            else:
+                p = json.loads(committed_partial.read_text())
             # mean-curve picks one epoch across all folds: no number until every fold is done
             mean_curve = p["config"]["train"]["select"] == "mean-curve"
             vals = [] if mean_curve else [r["selected"]["test"] for r in p["finished_runs"]]
@@ -103,7 +113,8 @@ def main() -> None:
     text = text[:text.index(start) + len(start)] + "\n" + table + text[text.index(end):]
     traffic = traffic_tables(runs)
     start, end = "<!-- traffic:start -->", "<!-- traffic:end -->"
-    if start in text:
+    has_rows = any(line.startswith("| ") and "complete" in line or "partial" in line for line in traffic.splitlines())
+    if start in text and has_rows:  # the traffic tables need the local runs (per-horizon logs): keep the old ones
         text = text[:text.index(start) + len(start)] + "\n" + traffic + text[text.index(end):]
     doc.write_text(text)
     print(table)
