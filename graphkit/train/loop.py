@@ -200,7 +200,7 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
     if diverged:  # no selected epoch: a run that blew up reports no score
         result.update(selected_epoch=None, selected={}, diverged=diverged)
     else:
-        chosen = select(history, metric, cfg.select if cfg.select != "mean-curve" else "last")
+        chosen = select(history, metric, rule)
         result.update(selected_epoch=chosen["epoch"],
                       selected={k: v for k, v in chosen.items() if k not in ("train_seconds", "epoch_seconds")})
     if main:

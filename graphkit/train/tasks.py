@@ -100,7 +100,8 @@ def loss_fn(task: str, kind: str = "auto") -> Callable[[Tensor, Tensor], Tensor]
         else:
             each = (out - target).square()
         weight = labelled.to(out.dtype)
-        return (each * weight).sum() / weight.sum()
+        # a batch without any label contributes 0 (and no gradient), not 0/0
+        return (each * weight).sum() / weight.sum().clamp(min=1)
 
     if task not in ("binary", "regression"):
         raise ValueError(f"no loss for task {task!r}")
