@@ -336,11 +336,18 @@ def build_experiment(model: str, dataset: str, overrides: list[tuple[str, str]],
     return cfg, loaded, build
 
 
+def resolve_run_device(device: str | None):
+    """The device for inference on a saved run: ``device`` (cpu, cuda, cuda:N), CPU by default."""
+    from graphkit.train.experiment import resolve_device
+
+    return resolve_device(device or "cpu")
+
+
 def saved_run(run: str, data_root_arg: str | None = None,
               device: str | None = None) -> tuple[Any, Any, Any, Path]:
     """``(task, model, loaded, run folder)`` for a finished run: the experiment's data (by its config.json,
     ``data_root_arg`` overriding the saved root), the run's split, and the model with its selected weights."""
-    from graphkit.train.experiment import TASKS, resolve_device
+    from graphkit.train.experiment import TASKS
     from graphkit.train.io import load_json
     from graphkit.train.saved import _run_folder, load
 
@@ -359,7 +366,7 @@ def saved_run(run: str, data_root_arg: str | None = None,
     split = loaded.split
     if folder.name.startswith("run-fold"):
         split = loaded.folds[int(folder.name[len("run-fold"):])]
-    device = resolve_device(device or "cpu")
+    device = resolve_run_device(device)
     model = load(folder, device)
     return TASKS[loaded.level](loaded, split, cfg.train, device), model, loaded, folder
 

@@ -110,7 +110,31 @@ def _evaluate(args) -> int:
     return 0
 
 
+def _predict_file(args) -> tuple[torch.Tensor, torch.Tensor, None, Path, str]:
+    """A run's model on the graphs of a file (a Data: its nodes; a list of Data: each graph), no labels needed."""
+    from torch_geometric.loader import DataLoader
+
+    from graphkit.catalog import resolve_run_device
+    from graphkit.data.from_pyg import load_pyg_file
+    from graphkit.train.saved import _run_folder, load
+
+    folder = _run_folder(Path(args.run), None)
+    device = resolve_run_device(args.device)
+    model = load(folder, device)
+    obj = load_pyg_file(args.dataset)
+    with torch.no_grad():
+        if isinstance(obj, list):
+            pred = torch.cat([model(b.to(device)).float().cpu() for b in DataLoader(obj, batch_size=256)])
+        else:
+            pred = model(obj.x.float().to(device), obj.edge_index.to(device)).float().cpu()
+    return torch.arange(pred.size(0)), pred, None, folder, Path(args.dataset).name
+
+
 def _predict(args) -> int:
+    if args.dataset:
+        ids, pred, y, folder, what = _predict_file(args)
+        out = Path(args.output or f"{folder}/predictions-{Path(args.dataset).stem}.csv")
+        return _write_predictions(out, ids, pred, y, what)
     task, model, loaded, folder = saved_run(args.run, args.data_root, args.device)
     if loaded.level == "graph":
         y, pred = task.predict(model, args.split)
@@ -123,16 +147,21 @@ def _predict(args) -> int:
     else:
         raise NotImplementedError(f"graphkit predict supports node and graph tasks, not {loaded.level}")
     out = Path(args.output or f"{folder}/predictions-{args.split}.csv")
+    return _write_predictions(out, ids, pred, y, f"{args.split} split of {loaded.name}")
+
+
+def _write_predictions(out: Path, ids: torch.Tensor, pred: torch.Tensor, y: torch.Tensor | None, what: str) -> int:
+    """CSV (``id,out0,out1,...``) or, for a ``.pt`` name, ``{"ids", "prediction", "target"}``."""
     pred = pred.float().cpu()
     if out.suffix == ".pt":
-        torch.save({"ids": ids.cpu(), "prediction": pred, "target": y.cpu()}, out)
+        torch.save({"ids": ids.cpu(), "prediction": pred, "target": None if y is None else y.cpu()}, out)
     else:
         rows = pred.reshape(pred.size(0), -1).tolist()
         with open(out, "w") as f:
             f.write("id," + ",".join(f"out{j}" for j in range(len(rows[0]) if rows else 0)) + "\n")
             for i, r in zip(ids.tolist(), rows):
                 f.write(f"{i}," + ",".join(f"{v:.6g}" for v in r) + "\n")
-    print(f"{out}: {pred.size(0)} predictions ({args.split} split of {loaded.name})")
+    print(f"{out}: {pred.size(0)} predictions ({what})")
     return 0
 
 
@@ -243,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--split", default="test", help="train, valid or test (default test)")
         if verb == "predict":
             p.add_argument("--output", help="file to write (.csv or .pt; default <run>/predictions-<split>.csv)")
+            p.add_argument("--dataset", help="predict for the graphs of this file instead (torch.save of a Data "
+                                             "or a list of Data; no labels needed)")
     args, extra = parser.parse_known_args(argv)
     if getattr(args, "nproc", 1) < 1:
         print(f"graphkit {args.command}: error: --nproc must be >= 1, got {args.nproc}", file=sys.stderr)

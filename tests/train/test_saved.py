@@ -51,3 +51,27 @@ def test_load_refuses_foreign_classes_and_missing_files(tmp_path):
         graphkit.load(tmp_path)
     with pytest.raises(SavedModelError, match="neither a run folder"):
         graphkit.load(tmp_path / "run-seed00" / "nothing")
+
+
+def test_predict_for_the_graphs_of_a_user_file(tmp_path, capsys):
+    """Train on own graphs from a file, then `graphkit predict --dataset other.pt`: one row per new graph."""
+    from tests.data.test_from_pyg import graphs
+
+    train = tmp_path / "train.pt"
+    torch.save(graphs(y=lambda i: torch.tensor([i % 2])), train)
+    new = graphs(n=7, seed=5)
+    for g in new:
+        del g.y                                            # predicting needs no labels
+    torch.save(new, tmp_path / "new.pt")
+    assert main(["train", "--model", "gin", "--dataset", str(train), "--epochs", "2",
+                 "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    assert main(["predict", "--run", str(tmp_path / "run"), "--dataset", str(tmp_path / "new.pt"),
+                 "--output", str(tmp_path / "p.csv")]) == 0
+    rows = (tmp_path / "p.csv").read_text().strip().splitlines()
+    assert rows[0] == "id,out0,out1" and len(rows) == 8
+    from torch_geometric.loader import DataLoader
+
+    model = graphkit.load(tmp_path / "run")
+    with torch.no_grad():
+        expect = model(next(iter(DataLoader(new, batch_size=7))))
+    assert [float(v) for v in rows[3].split(",")[1:]] == pytest.approx(expect[2].tolist(), rel=1e-5)
