@@ -289,7 +289,9 @@ class _TransformerLayer(nn.Module):
         self.drop = nn.Dropout(dropout)
 
     def forward(self, q: Tensor, x: Tensor) -> Tensor:
-        """``q``: queries/keys with position embeddings; ``x``: the values' residual stream. ``[S, L, D]``."""
+        """``q``: the input plus its position embeddings, used as queries, keys *and* values (so the values carry
+        the embeddings too); ``x``: the input without them, the residual stream. ``[S, L, D]``. This is
+        graphkit's reading of the STTN paper, not the authors' code (issue 22 lists the differences)."""
         h = self.norm1(x + self.drop(self.attn(q, q, q, need_weights=False)[0]))
         return self.norm2(h + self.drop(self.ff(h)))
 

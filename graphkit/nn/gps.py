@@ -27,8 +27,10 @@ class GPSBlock(nn.Module):
     """``local``: a graphkit conv called as ``local(x, edge_index)`` or, with edge features,
     ``local(x, edge_index, edge_attr)``, returning ``h`` or ``(h, new edge features)`` (None: no local
     branch); ``mixer``: a global mixer (None: none). GraphGPS's residual for the local branch is inside
-    its GatedGCN; here the block adds it for every local layer (a GatedGCN with ``residual=False``
-    reproduces GraphGPS)."""
+    its GatedGCN; here the block adds it for every local layer, to the node stream only. With a GatedGCN
+    built with ``residual=False`` this is *not* GraphGPS's layer: GraphGPS's GatedGCN also adds its input to
+    the edge stream (so from the second layer on the two differ), and its node output gets dropout once,
+    here twice. Known difference, to be fixed with the GPS rows rerun (issue 22)."""
 
     def __init__(self, channels: int, local: nn.Module | None, mixer: nn.Module | None, dropout: float = 0.0,
                  norm: str = "batch", mlp_ratio: int = 2):
