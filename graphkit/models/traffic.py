@@ -355,6 +355,12 @@ class TGCNConfig:
     t_in: int = 12
     t_out: int = 12
     hidden: int = 64
+    # "per-node": a standard GRU split of the gates; "flat": the authors' code's split (GraphGRUCell explains)
+    gate_layout: str = "per-node"
+
+    def __post_init__(self):
+        if self.gate_layout not in ("per-node", "flat"):
+            raise ValueError(f"TGCNConfig.gate_layout must be 'per-node' or 'flat', got {self.gate_layout!r}")
 
 
 class TGCN(nn.Module):
@@ -365,7 +371,7 @@ class TGCN(nn.Module):
     def __init__(self, cfg: TGCNConfig):
         super().__init__()
         self.cfg = cfg
-        self.cell = GraphGRUCell(cfg.in_channels, cfg.hidden)
+        self.cell = GraphGRUCell(cfg.in_channels, cfg.hidden, cfg.gate_layout)
         self.head = nn.Linear(cfg.hidden, cfg.t_out)
 
     def forward(self, x: Tensor, graph: SensorGraph) -> Tensor:

@@ -195,17 +195,28 @@ class GraphGRUCell(nn.Module):
     """T-GCN's cell: a GRU whose gates are graph convolutions ``A [x, h] W + b`` over the sensors.
 
     ``x: [B, N, F]``, ``h: [B, N, H]`` -> new ``h``.
+
+    ``gate_layout``: ``"per-node"`` (default) splits each node's ``2H`` gate values into its reset and update
+    gates, a standard GRU. ``"flat"`` is what the authors' code (PyTorch and TensorFlow) computes: the gate
+    output is flattened node by node to ``[B, N * 2H]`` and that axis is split in half, so node ``i``'s reset
+    gate holds node ``i // 2``'s values (half of them update-gate values). It is the function behind T-GCN's
+    published numbers, offered to compare with them; the per-node split is the GRU the paper describes.
     """
 
-    def __init__(self, in_channels: int, hidden: int):
+    def __init__(self, in_channels: int, hidden: int, gate_layout: str = "per-node"):
         super().__init__()
-        self.hidden = hidden
+        if gate_layout not in ("per-node", "flat"):
+            raise ValueError(f"gate_layout must be 'per-node' or 'flat', got {gate_layout!r}")
+        self.hidden, self.gate_layout = hidden, gate_layout
         self.gates = nn.Linear(in_channels + hidden, 2 * hidden)
         self.cand = nn.Linear(in_channels + hidden, hidden)
         nn.init.constant_(self.gates.bias, 1.0)  # T-GCN starts the gates open
 
     def forward(self, x: Tensor, h: Tensor, adj: Adjacency) -> Tensor:
         ru = torch.sigmoid(self.gates(propagate_nodes(adj, torch.cat([x, h], -1), node_dim=1)))
-        r, u = ru.chunk(2, dim=-1)
+        if self.gate_layout == "flat":  # the authors' split of the node-major flattened gates
+            r, u = (g.reshape(h.shape) for g in ru.reshape(ru.size(0), -1).chunk(2, dim=1))
+        else:
+            r, u = ru.chunk(2, dim=-1)
         c = torch.tanh(self.cand(propagate_nodes(adj, torch.cat([x, r * h], -1), node_dim=1)))
         return u * h + (1 - u) * c

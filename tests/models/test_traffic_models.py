@@ -214,3 +214,51 @@ def test_models_reject_bad_inputs():
         STTNConfig(hidden=10, heads=4)
     with pytest.raises(ValueError, match="virtual_nodes >= 1"):
         VirtualNodeSTGNNConfig(virtual_nodes=0)
+
+
+def _reference_tgcn_cell(a, x, h, wg, bg, wc, bc, layout):
+    """T-GCN's cell written out node by node (float64): gates = sigmoid(A [x, h] W_g + b_g), split per node
+    ("per-node", a GRU) or, as the authors' code does, flattened node-major to [B, N*2H] and halved ("flat");
+    candidate = tanh(A [x, r*h] W_c + b_c); h' = u*h + (1-u)*c."""
+    b, n, hid = h.shape
+
+    def gconv(z, w, bias):                                 # z: [B, N, K] -> [B, N, O], node by node
+        rows = []
+        for i in range(n):
+            agg = sum(a[i, j] * z[:, j] for j in range(n))
+            rows.append(agg @ w.t() + bias)
+        return torch.stack(rows, 1)
+
+    g = torch.sigmoid(gconv(torch.cat([x, h], -1), wg, bg))    # [B, N, 2H]
+    if layout == "flat":
+        flat = g.reshape(b, n * 2 * hid)
+        r, u = flat[:, : n * hid].reshape(b, n, hid), flat[:, n * hid:].reshape(b, n, hid)
+    else:
+        r, u = g[..., :hid], g[..., hid:]
+    c = torch.tanh(gconv(torch.cat([x, r * h], -1), wc, bc))
+    return u * h + (1 - u) * c
+
+
+@pytest.mark.parametrize("layout", ["per-node", "flat"])
+def test_tgcn_cell_equals_the_written_out_equations(layout):
+    from graphkit.nn import GraphGRUCell
+
+    torch.manual_seed(0)
+    n, f, hid = 5, 2, 3
+    a = torch.rand(n, n, dtype=torch.float64)
+    cell = GraphGRUCell(f, hid, gate_layout=layout).double()
+    x = torch.randn(2, n, f, dtype=torch.float64, requires_grad=True)
+    h = torch.randn(2, n, hid, dtype=torch.float64, requires_grad=True)
+    out = cell(x, h, a)
+    ref = _reference_tgcn_cell(a, x, h, cell.gates.weight, cell.gates.bias, cell.cand.weight, cell.cand.bias,
+                               layout)
+    torch.testing.assert_close(out, ref)
+    cot = torch.randn_like(out)
+    grads = torch.autograd.grad((out * cot).sum(), [x, h, cell.gates.weight, cell.cand.weight])
+    ref_grads = torch.autograd.grad((ref * cot).sum(), [x, h, cell.gates.weight, cell.cand.weight])
+    for got, want in zip(grads, ref_grads):
+        torch.testing.assert_close(got, want)
+    if layout == "flat":                                   # the authors' split is a different function
+        other = GraphGRUCell(f, hid).double()
+        other.load_state_dict(cell.state_dict())
+        assert not torch.allclose(other(x, h, a), out)
