@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -33,6 +31,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_conv import write_docs  # noqa: E402
+from benchmarks.timing import interleaved  # noqa: E402
 from graphkit import backend  # noqa: E402
 from graphkit.models import GCN, SAGE, GCNConfig, SAGEConfig  # noqa: E402
 from graphkit.ops import Adjacency  # noqa: E402
@@ -62,15 +61,15 @@ def arxiv_like(seed: int = 0) -> torch.Tensor:
 class OgbNet(torch.nn.Module):
     """OGB's arxiv GCN / SAGE on PyG's layers (examples/nodeproppred/arxiv/gnn.py)."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, f_in: int = F_IN, hidden: int = HIDDEN, classes: int = CLASSES):
         super().__init__()
         import torch_geometric.nn as pyg
 
         def conv(a, b):
             return pyg.GCNConv(a, b, cached=True) if kind == "gcn" else pyg.SAGEConv(a, b)
 
-        self.convs = torch.nn.ModuleList([conv(F_IN, HIDDEN), conv(HIDDEN, HIDDEN), conv(HIDDEN, CLASSES)])
-        self.bns = torch.nn.ModuleList([torch.nn.BatchNorm1d(HIDDEN) for _ in range(2)])
+        self.convs = torch.nn.ModuleList([conv(f_in, hidden), conv(hidden, hidden), conv(hidden, classes)])
+        self.bns = torch.nn.ModuleList([torch.nn.BatchNorm1d(hidden) for _ in range(2)])
 
     def forward(self, x, adj):
         for conv, bn in zip(self.convs[:-1], self.bns):
@@ -79,6 +78,7 @@ class OgbNet(torch.nn.Module):
 
 
 def epoch_fn(model, x, graph, y, train):
+    """One full-batch training epoch of ``model`` (OGB's: cross entropy on ``train``, Adam 0.01)."""
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
 
     def run():
@@ -137,15 +137,8 @@ def main(argv=None) -> dict:
                "PyG, edge_index": epoch_fn(OgbNet(kind), x, ei, y, train)}
         if adj_t is not None:
             fns["PyG, SparseTensor adj_t (OGB's script)"] = epoch_fn(OgbNet(kind), x, adj_t, y, train)
-        for f in fns.values():  # warm-up: caches (cached=True normalisation, the Adjacency's transpose)
-            f()
-        times = {k: [] for k in fns}
-        for _ in range(args.reps):
-            for k, f in fns.items():
-                t = time.perf_counter()
-                f()
-                times[k].append(time.perf_counter() - t)
-        med = {k: statistics.median(v) for k, v in times.items()}
+        # one warm-up epoch each: caches (cached=True normalisation, the Adjacency's transpose)
+        med = interleaved(fns, args.reps)
         entry = {"seconds_per_epoch": {k: round(v, 3) for k, v in med.items()}}
         base = med["graphkit, Adjacency"]
         entry["speedup"] = {k: round(v / base, 2) for k, v in med.items() if not k.startswith("graphkit")}

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -23,6 +21,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_conv import SIZES, write_docs  # noqa: E402
+from benchmarks.timing import interleaved  # noqa: E402
 from graphkit.nn import GATConv, GATv2Conv  # noqa: E402
 from graphkit.ops import Adjacency  # noqa: E402
 
@@ -63,15 +62,7 @@ def main(argv=None) -> list[dict]:
                 fns = {"graphkit (Adjacency)": step(ours, x, adj, grad_x),
                        "graphkit (edge_index)": step(ours, x, ei, grad_x),
                        "pyg (edge_index)": step(theirs, x, ei, grad_x)}
-                for f in fns.values():  # warm-up (and the Adjacency's cached self loops)
-                    f()
-                times = {k: [] for k in fns}
-                for _ in range(args.reps):
-                    for k, f in fns.items():
-                        t = time.perf_counter()
-                        f()
-                        times[k].append(time.perf_counter() - t)
-                med = {k: statistics.median(v) for k, v in times.items()}
+                med = interleaved(fns, args.reps)  # the warm-up also caches the Adjacency's self loops
                 rows.append({"size": name, "nodes": n, "edges": e, "layer": layer, "case": case,
                              **{k: round(v, 4) for k, v in med.items()},
                              "speedup_adjacency": round(med["pyg (edge_index)"] / med["graphkit (Adjacency)"], 2),

@@ -44,6 +44,8 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
+from benchmarks.timing import interleaved, sync  # noqa: E402
+
 # Problem sizes: the GPU runs the real scales, the CPU mode toy ones (the same code paths).
 SCALES = {
     "full": dict(arxiv=(169_343, 1_166_243, 128), products=(2_449_029, 61_859_140, 100), layer_width=256,
@@ -95,28 +97,6 @@ class Report:
 
 
 # -- timing helpers ---------------------------------------------------------------------------------------
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def interleaved(fns: dict, device: torch.device, reps: int, warmup: int = 2) -> dict:
-    """Median seconds per call of each function, timed round-robin (one call each per round)."""
-    for f in fns.values():
-        for _ in range(warmup):
-            f()
-    sync(device)
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(reps):
-        for k, f in fns.items():
-            sync(device)
-            t = time.perf_counter()
-            f()
-            sync(device)
-            times[k].append(time.perf_counter() - t)
-    return {k: statistics.median(v) for k, v in times.items()}
-
-
 def random_graph(n: int, e: int, device: torch.device, seed: int = 0) -> torch.Tensor:
     """``[2, 2e]`` symmetric random graph with a heavy-tailed degree (like citation graphs)."""
     g = torch.Generator().manual_seed(seed)
@@ -280,7 +260,7 @@ def copy_bandwidth(device: torch.device, reps: int) -> float:
     n = (1 << 28) if device.type == "cuda" else (1 << 24)
     a = torch.empty(n, dtype=torch.float32, device=device)
     b = torch.empty_like(a)
-    t = interleaved({"copy": lambda: b.copy_(a)}, device, reps)["copy"]
+    t = interleaved({"copy": lambda: b.copy_(a)}, reps, 2, device)["copy"]
     return 2 * a.numel() * 4 / t / 1e9
 
 
@@ -305,7 +285,7 @@ def speed_sparse(entry: dict, device: torch.device, scale: dict) -> None:
             "graphkit spmm": lambda: spmm(adj, x),
             "pyg spmm (torch.sparse CSR)": lambda: pyg_spmm(csr, x, reduce="sum"),
             "pyg gather+scatter": lambda: pyg_scatter(x.index_select(0, ei[0]), ei[1], 0, n, reduce="sum"),
-        }, device, scale["reps"])
+        }, scale["reps"], 2, device)
         spmm_bytes = 4 * (2 * n * f) + 8 * (e2 + n)          # read x, write out, read col + rowptr
         for k, s in t.items():
             rows.append({"graph": name, "nodes": n, "edges": e2, "width": f, "op": k, "ms": round(s * 1e3, 3),
@@ -313,7 +293,7 @@ def speed_sparse(entry: dict, device: torch.device, scale: dict) -> None:
         fs = max(1, min(f, 2**31 // e2))  # scatter's E x F input, capped at 8 GB
         src = torch.randn(e2, fs, device=device)
         t = interleaved({"graphkit scatter": lambda: scatter(src, ei[1], n, "sum"),
-                         "pyg scatter": lambda: pyg_scatter(src, ei[1], 0, n, reduce="sum")}, device, scale["reps"])
+                         "pyg scatter": lambda: pyg_scatter(src, ei[1], 0, n, reduce="sum")}, scale["reps"], 2, device)
         scatter_bytes = 4 * (e2 * fs + n * fs) + 8 * e2          # read src, write out, read index
         for k, s in t.items():
             rows.append({"graph": name, "nodes": n, "edges": e2, "width": fs, "op": k, "ms": round(s * 1e3, 3),
@@ -351,17 +331,16 @@ def speed_layers(entry: dict, device: torch.device, scale: dict) -> None:
     for name, (ours, theirs) in pairs.items():
         ours, theirs = ours.to(device), theirs.to(device)
         t = interleaved({"graphkit (Adjacency)": step(ours, adj), "graphkit (edge_index)": step(ours, ei),
-                         "pyg (edge_index)": step(theirs, ei)}, device, scale["reps"])
+                         "pyg (edge_index)": step(theirs, ei)}, scale["reps"], 2, device)
         rows.append({"layer": name, **{k: round(v * 1e3, 2) for k, v in t.items()},
                      "speedup_vs_pyg": round(t["pyg (edge_index)"] / t["graphkit (Adjacency)"], 2)})
     entry["rows"] = rows
 
 
 def speed_arxiv_epoch(entry: dict, device: torch.device, scale: dict) -> None:
-    """OGB's arxiv GCN (3 x 256, batch norm, dropout 0.5, Adam): one full-batch training epoch."""
-    import torch.nn.functional as F
-    import torch_geometric.nn as pyg
-
+    """OGB's arxiv GCN (3 x 256, batch norm, dropout 0.5, Adam): one full-batch training epoch (the models and
+    the epoch of benchmarks/bench_epoch.py, at this check's sizes and on its device)."""
+    from benchmarks.bench_epoch import OgbNet, epoch_fn
     from graphkit.models import GCN, GCNConfig
     from graphkit.ops import Adjacency
 
@@ -371,39 +350,16 @@ def speed_arxiv_epoch(entry: dict, device: torch.device, scale: dict) -> None:
     x = torch.randn(n, f, device=device)
     y = torch.randint(0, 40, (n,), device=device)
     train = torch.randperm(n, device=device)[: n // 2]
-
-    class OgbGCN(torch.nn.Module):  # OGB's examples/nodeproppred/arxiv/gnn.py model
-        def __init__(self):
-            super().__init__()
-            self.convs = torch.nn.ModuleList([pyg.GCNConv(f, h, cached=True), pyg.GCNConv(h, h, cached=True),
-                                              pyg.GCNConv(h, 40, cached=True)])
-            self.bns = torch.nn.ModuleList([torch.nn.BatchNorm1d(h) for _ in range(2)])
-
-        def forward(self, x, graph):
-            for conv, bn in zip(self.convs[:-1], self.bns):
-                x = F.dropout(F.relu(bn(conv(x, graph))), 0.5, self.training)
-            return self.convs[-1](x, graph)
-
     adj = Adjacency.from_edge_index(ei, num_nodes=n)
     ours = GCN(GCNConfig(in_channels=f, hidden=h, out_channels=40, num_layers=3, batch_norm=True,
                          input_dropout=False)).to(device)
-    theirs = OgbGCN().to(device)
-    theirs_ei = OgbGCN().to(device)
     adj_t = torch.sparse_csr_tensor(adj.rowptr, adj.col, torch.ones(adj.num_edges, device=device), (n, n))
-
-    def epoch(model, graph):
-        opt = torch.optim.Adam(model.parameters(), lr=0.01)
-
-        def run():
-            model.train()
-            opt.zero_grad()
-            F.cross_entropy(model(x, graph)[train], y[train]).backward()
-            opt.step()
-        return run
-
-    t = interleaved({"graphkit GCN (Adjacency)": epoch(ours, adj), "graphkit GCN (edge_index)": epoch(ours, ei),
-                     "PyG GCNConv(cached), torch.sparse adj_t": epoch(theirs, adj_t),
-                     "PyG GCNConv(cached), edge_index": epoch(theirs_ei, ei)}, device, scale["epochs"])
+    t = interleaved({"graphkit GCN (Adjacency)": epoch_fn(ours, x, adj, y, train),
+                     "graphkit GCN (edge_index)": epoch_fn(ours, x, ei, y, train),
+                     "PyG GCNConv(cached), torch.sparse adj_t": epoch_fn(OgbNet("gcn", f, h, 40).to(device), x, adj_t,
+                                                                         y, train),
+                     "PyG GCNConv(cached), edge_index": epoch_fn(OgbNet("gcn", f, h, 40).to(device), x, ei, y, train)},
+                    scale["epochs"], 2, device)
     entry["ms_per_epoch"] = {k: round(v * 1e3, 1) for k, v in t.items()}
     entry["speedup_vs_pyg_adj_t"] = round(t["PyG GCNConv(cached), torch.sparse adj_t"]
                                           / t["graphkit GCN (Adjacency)"], 2)
@@ -453,7 +409,7 @@ def speed_molhiv(entry: dict, device: torch.device, scale: dict, data_root: str 
     # collation alone, per batch
     entry["collate_ms"] = {k: round(v * 1e3, 3) for k, v in interleaved(
         {"graphkit GraphStore": lambda: store.batch(batches[0]), "PyG DataLoader + to(device)":
-         lambda: pyg_batch(batches[0])}, device, scale["reps"] * 5).items()}
+         lambda: pyg_batch(batches[0])}, scale["reps"] * 5, 2, device).items()}
     block, times = 10, {"graphkit": [], "pyg": []}
     for i in range(0, len(batches), block):
         chunk = batches[i:i + block]
@@ -485,7 +441,7 @@ def speed_mamba(entry: dict, device: torch.device, scale: dict) -> None:
         batch = torch.zeros(n, dtype=torch.long, device=device)
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-        t = interleaved({"fwd+bwd": lambda: mixer(x, batch, 1).sum().backward()}, device, 1, warmup=1)["fwd+bwd"]
+        t = interleaved({"fwd+bwd": lambda: mixer(x, batch, 1).sum().backward()}, 1, 1, device)["fwd+bwd"]
         row = {"tokens": n, "ms": round(t * 1e3, 1)}
         if device.type == "cuda":
             row["peak_mib"] = round(torch.cuda.max_memory_allocated(device) / 2**20)
