@@ -25,7 +25,8 @@ def test_device_check_cpu_mode(tmp_path):
     assert proc.returncode == 0 and not bad, (bad, proc.stdout[-3000:], proc.stderr[-3000:])
     s = report["sections"]
     assert set(s) == {"environment", "tests", "syncs", "amp_compile", "speed_sparse", "speed_layers",
-                      "speed_arxiv_epoch", "speed_molhiv", "fidelity", "training", "speed_mamba"}
+                      "speed_arxiv_epoch", "speed_molhiv", "fidelity", "training", "speed_mamba",
+                      "fidelity_mutag"}
     assert s["syncs"]["gin_vn_syncs_per_step"] == 0
     assert {r["task"] for r in s["training"]["runs"]} == {"node", "graph", "link", "forecast"}
     assert s["tests"]["tests"] > 0 and s["tests"]["failures"] == 0

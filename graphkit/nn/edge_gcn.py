@@ -4,7 +4,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from graphkit import backend
-from graphkit.ops import check_edge_index, check_features, degree, scatter
+from graphkit.ops import check_edge_index, check_features, check_same_device, degree, scatter
 from graphkit.ops.check import check_width
 from graphkit.ops.check import check_edge_values
 
@@ -41,6 +41,7 @@ class EdgeGCNConv(nn.Module):
         self.root_emb.reset_parameters()
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
+        check_same_device(("x", x), ("edge_index", edge_index), ("edge_attr", edge_attr), ("EdgeGCNConv's weights", self))
         check_features(x, name="x", min_dim=2, max_dim=2)
         check_width(x, self.channels, "x", "EdgeGCNConv's width")
         n = x.size(0)

@@ -5,10 +5,15 @@ embeddings are summed. Table sizes are OGB's (``ogb.utils.features``:
 ``get_atom_feature_dims()`` / ``get_bond_feature_dims()``; a test checks they
 agree) and the parameter names are OGB's (``atom_embedding_list.i.weight``),
 so state dicts move between the two.
+
+The sum runs as one ``embedding_bag`` over the tables laid end to end (each column's ids shifted by the
+sizes of the tables before it): one lookup and one backward kernel instead of one per column. On an H200 a
+molhiv GIN+VN step spent 1.8 of its 8 ms of kernel time in 24 small per-table embedding backwards.
 """
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from graphkit.ops import check
@@ -24,11 +29,17 @@ def _tables(emb_dim: int, dims: tuple[int, ...]) -> nn.ModuleList:
     return tables
 
 
-def _embed(tables: nn.ModuleList, x: Tensor, who: str) -> Tensor:
+def _offsets(dims: tuple[int, ...]) -> Tensor:
+    """Where each column's table starts in the tables laid end to end."""
+    return torch.tensor((0, *dims[:-1])).cumsum(0)
+
+
+def _embed(tables: nn.ModuleList, offsets: Tensor, x: Tensor, who: str) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{who} expects an integer tensor [*, {len(tables)}], got {type(x).__name__}")
     if x.dim() != 2 or x.size(1) != len(tables) or x.dtype.is_floating_point:
         raise ValueError(f"{who} expects integer features [*, {len(tables)}], got {x.dtype} {list(x.shape)}")
+    check.check_same_device(("x", x), (f"{who}'s embedding tables", tables))
     if check.enabled() and x.numel():
         vocab = [t.num_embeddings for t in tables]
 
@@ -42,10 +53,8 @@ def _embed(tables: nn.ModuleList, x: Tensor, who: str) -> Tensor:
             col = int(bad.any(0).nonzero()[0])
             raise ValueError(f"{who}: feature column {col} holds {int(x[:, col][bad[:, col]][0])}, outside its "
                              f"vocabulary 0..{int(sizes[col]) - 1} (OGB's featurisation expected)")
-    out = tables[0](x[:, 0])
-    for i in range(1, len(tables)):
-        out = out + tables[i](x[:, i])
-    return out
+    weight = torch.cat([t.weight for t in tables])
+    return F.embedding_bag(x + offsets, weight, mode="sum")
 
 
 class AtomEncoder(nn.Module):
@@ -60,13 +69,14 @@ class AtomEncoder(nn.Module):
     def __init__(self, emb_dim: int):
         super().__init__()
         self.atom_embedding_list = _tables(emb_dim, ATOM_FEATURE_DIMS)
+        self.register_buffer("offsets", _offsets(ATOM_FEATURE_DIMS), persistent=False)
 
     def reset_parameters(self) -> None:
         for t in self.atom_embedding_list:
             nn.init.xavier_uniform_(t.weight.data)
 
     def forward(self, x: Tensor) -> Tensor:
-        return _embed(self.atom_embedding_list, x, "AtomEncoder")
+        return _embed(self.atom_embedding_list, self.offsets, x, "AtomEncoder")
 
 
 class BondEncoder(nn.Module):
@@ -75,10 +85,11 @@ class BondEncoder(nn.Module):
     def __init__(self, emb_dim: int):
         super().__init__()
         self.bond_embedding_list = _tables(emb_dim, BOND_FEATURE_DIMS)
+        self.register_buffer("offsets", _offsets(BOND_FEATURE_DIMS), persistent=False)
 
     def reset_parameters(self) -> None:
         for t in self.bond_embedding_list:
             nn.init.xavier_uniform_(t.weight.data)
 
     def forward(self, edge_attr: Tensor) -> Tensor:
-        return _embed(self.bond_embedding_list, edge_attr, "BondEncoder")
+        return _embed(self.bond_embedding_list, self.offsets, edge_attr, "BondEncoder")

@@ -170,7 +170,8 @@ class _AttentionBase(nn.Module):
         self.res = nn.Linear(in_channels, total, bias=False) if residual else None
         self.bias = nn.Parameter(torch.empty(total)) if bias else None
 
-    def _check(self, x: Tensor) -> None:
+    def _check(self, x: Tensor, edge_index: Any) -> None:
+        check.check_same_device(("x", x), ("edge_index", edge_index), (f"{type(self).__name__}'s weights", self))
         check_features(x, name="x", min_dim=2, max_dim=2)
         check_width(x, self.in_channels, "x", "in_channels")
 
@@ -216,7 +217,7 @@ class GATConv(_AttentionBase):
         self._reset_common()
 
     def forward(self, x: Tensor, edge_index: Any) -> Tensor:
-        self._check(x)
+        self._check(x, edge_index)
         n, heads, c = x.size(0), self.heads, self.out_channels
         src, dst, adj = _looped(edge_index, n, self.add_self_loops)
         h = self.lin(x).view(n, heads, c)
@@ -255,7 +256,7 @@ class GATv2Conv(_AttentionBase):
         self._reset_common()
 
     def forward(self, x: Tensor, edge_index: Any) -> Tensor:
-        self._check(x)
+        self._check(x, edge_index)
         n, heads, c = x.size(0), self.heads, self.out_channels
         src, dst, adj = _looped(edge_index, n, self.add_self_loops)
         x_l = self.lin_l(x).view(n, heads, c)

@@ -37,6 +37,8 @@ class GatedGCNConv(nn.Module):
         self.residual, self.eps = residual, eps
 
     def forward(self, x: Tensor, edge_index: Any, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
+        check.check_same_device(("x", x), ("edge_index", edge_index), ("edge_attr", edge_attr),
+                                ("GatedGCNConv's weights", self))
         check.check_features(x, name="x", min_dim=2, max_dim=2)
         check.check_features(edge_attr, name="edge_attr", min_dim=2, max_dim=2)
         check.check_edge_index(edge_index, x.size(0), x.size(0))

@@ -6,7 +6,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from graphkit.ops import Adjacency, as_adjacency, check_features, gcn_aggregate, spmm
+from graphkit.ops import Adjacency, as_adjacency, check_features, check_same_device, gcn_aggregate, spmm
 
 
 class GCNConv(nn.Module):
@@ -73,6 +73,7 @@ class GCNConv(nn.Module):
     def forward(self, x: Tensor, edge_index: Any, edge_weight: Tensor | None = None) -> Tensor:
         if isinstance(x, (tuple, list)):
             raise ValueError("GCNConv takes one node-feature tensor x: [N, F_in], not a (source, target) pair")
+        check_same_device(("x", x), ("edge_index", edge_index), ("edge_weight", edge_weight), ("GCNConv's weights", self))
         check_features(x, name="x", min_dim=2, max_dim=2)
         if x.size(-1) != self.in_channels:
             raise ValueError(f"x has {x.size(-1)} features but GCNConv expects in_channels={self.in_channels}")

@@ -7,7 +7,8 @@ import torch
 from torch import Tensor, nn
 
 from graphkit import backend
-from graphkit.ops import as_adjacency, check_edge_index, check_features, scatter, segment, spmm
+from graphkit.ops import (as_adjacency, check_edge_index, check_features, check_same_device, scatter, segment,
+                          spmm)
 from graphkit.ops.check import check_width
 from graphkit.ops.check import check_edge_values
 
@@ -83,6 +84,7 @@ class GINConv(_GINBase):
     def forward(self, x: Tensor | tuple[Tensor, Tensor | None], edge_index: Any,
                 size: tuple[int, int] | None = None) -> Tensor:
         x_src, x_dst = _split(x)
+        check_same_device(("x", x_src), ("x_dst", x_dst), ("edge_index", edge_index), ("GINConv's weights", self))
         check_features(x_src, name="x", min_dim=2, max_dim=2)
         self._check_width(x_src)
         num = size or (x_src.size(0), x_src.size(0) if x_dst is None else x_dst.size(0))
@@ -136,6 +138,8 @@ class GINEConv(_GINBase):
     def forward(self, x: Tensor | tuple[Tensor, Tensor | None], edge_index: Any,
                 edge_attr: Tensor | None = None, size: tuple[int, int] | None = None) -> Tensor:
         x_src, x_dst = _split(x)
+        check_same_device(("x", x_src), ("x_dst", x_dst), ("edge_index", edge_index), ("edge_attr", edge_attr),
+                          ("GINEConv's weights", self))
         check_features(x_src, name="x", min_dim=2, max_dim=2)
         num_dst = x_src.size(0) if x_dst is None else x_dst.size(0)
         num = size or (x_src.size(0), num_dst)

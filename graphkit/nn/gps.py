@@ -50,6 +50,8 @@ class GPSBlock(nn.Module):
                 edge_attr: Tensor | None = None, order: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         """``(node features, edge features)``; edge features are the local layer's update when it returns
         one (GatedGCN), else passed through."""
+        check.check_same_device(("x", x), ("edge_index", edge_index), ("batch", batch), ("edge_attr", edge_attr),
+                                ("order", order), ("GPSBlock's weights", self))
         check.check_size(batch_size, "batch_size")
         check.check_features(x, name="x", min_dim=2, max_dim=2)
         check.check_width(x, self.channels, "x", "the block's width")

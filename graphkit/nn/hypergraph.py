@@ -6,7 +6,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from graphkit.nn.dropout import dropout
-from graphkit.ops import Hypergraph, as_hypergraph, check_features, hypergraph_propagate, scatter, softmax, spmm
+from graphkit.ops import (Hypergraph, as_hypergraph, check_features, check_same_device, hypergraph_propagate, scatter,
+                          softmax, spmm)
 from graphkit.ops.check import check_width
 
 
@@ -42,6 +43,7 @@ class HypergraphConv(nn.Module):
 
     def forward(self, x: Tensor, graph: Hypergraph | Tensor, edge_weight: Tensor | None = None,
                 num_edges: int | None = None) -> Tensor:
+        check_same_device(("x", x), ("graph", graph), ("edge_weight", edge_weight), ("HypergraphConv's weights", self))
         check_features(x, name="x", min_dim=2, max_dim=2)
         check_width(x, self.in_channels, "x", "in_channels")
         hg = as_hypergraph(graph, x.size(0), num_edges)
@@ -93,6 +95,8 @@ class HypergraphAttentionConv(nn.Module):
 
     def forward(self, x: Tensor, graph: Hypergraph | Tensor, hyperedge_attr: Tensor | None = None,
                 edge_weight: Tensor | None = None, num_edges: int | None = None) -> Tensor:
+        check_same_device(("x", x), ("graph", graph), ("hyperedge_attr", hyperedge_attr), ("edge_weight", edge_weight),
+                          ("the layer's weights", self))
         check_features(x, name="x", min_dim=2, max_dim=2)
         hg = as_hypergraph(graph, x.size(0), num_edges)
         n, m, h, f = hg.num_nodes, hg.num_edges, self.heads, self.out_channels

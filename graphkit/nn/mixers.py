@@ -18,9 +18,11 @@ from graphkit.ops.scatter import counts as count_values
 from graphkit.ops import from_dense_batch, scatter, selective_scan, to_dense_batch
 
 
-def check_mixer_input(x: Tensor, batch: Tensor, batch_size: int, channels: int) -> None:
+def check_mixer_input(x: Tensor, batch: Tensor, batch_size: int, channels: int,
+                      mixer: nn.Module | None = None) -> None:
     """What every global mixer takes: ``x: [N, channels]`` floats, ``batch: [N]`` graph ids in
     ``[0, batch_size)`` (named errors instead of a reshape or matmul failure deep inside the mixer)."""
+    check.check_same_device(("x", x), ("batch", batch), ("the mixer's weights", mixer))
     check.check_size(batch_size, "batch_size")
     check.check_features(x, name="x", min_dim=2, max_dim=2)
     check.check_width(x, channels, "x", "the mixer's width")
@@ -36,7 +38,7 @@ class AttentionMixer(nn.Module):
         self.attn = nn.MultiheadAttention(channels, heads, dropout=dropout, batch_first=True)
 
     def forward(self, x: Tensor, batch: Tensor, batch_size: int, order: Tensor | None = None) -> Tensor:
-        check_mixer_input(x, batch, batch_size, self.channels)
+        check_mixer_input(x, batch, batch_size, self.channels, self)
         if x.size(0) == 0:  # only empty graphs: nothing to attend to (torch's attention rejects length 0)
             return x * 0.0
         dense, mask = to_dense_batch(x, batch, batch_size)
@@ -94,7 +96,7 @@ class LinearAttentionMixer(nn.Module):
         return torch.exp(proj - x.square().sum(-1, keepdim=True) / 2 - stab) / math.sqrt(self.features) + 1e-6
 
     def forward(self, x: Tensor, batch: Tensor, batch_size: int, order: Tensor | None = None) -> Tensor:
-        check_mixer_input(x, batch, batch_size, self.qkv.in_features)
+        check_mixer_input(x, batch, batch_size, self.qkv.in_features, self)
         n = x.size(0)
         q, k, v = self.qkv(x).view(n, 3, self.heads, self.dim).unbind(1)
         q, k = self._phi(q), self._phi(k)  # [N, H, m]
@@ -175,7 +177,7 @@ class MambaMixer(nn.Module):
         self.backward_layer = Mamba(channels, d_state, d_conv, expand) if bidirectional else None
 
     def forward(self, x: Tensor, batch: Tensor, batch_size: int, order: Tensor | None = None) -> Tensor:
-        check_mixer_input(x, batch, batch_size, self.forward_layer.in_proj.in_features)
+        check_mixer_input(x, batch, batch_size, self.forward_layer.in_proj.in_features, self)
         if order is None:
             order = torch.arange(x.size(0), device=x.device)
         dense, mask = to_dense_batch(x, batch, batch_size, order=order)

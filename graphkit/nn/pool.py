@@ -4,7 +4,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from graphkit.ops import scatter, segment
-from graphkit.ops.check import check_features, check_index, check_reduce
+from graphkit.ops.check import check_features, check_index, check_reduce, check_same_device
 
 
 def global_pool(x: Tensor, batch: Tensor, num_graphs: int, reduce: str = "sum",
@@ -26,6 +26,7 @@ def global_pool(x: Tensor, batch: Tensor, num_graphs: int, reduce: str = "sum",
                 [1., 1.]])
     """
     check_reduce(reduce, ("sum", "mean", "max", "min"))
+    check_same_device(("x", x), ("batch", batch), ("ptr", ptr))
     check_features(x, name="x", min_dim=2, max_dim=2)
     if ptr is not None:
         if ptr.numel() != num_graphs + 1:

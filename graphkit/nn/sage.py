@@ -6,7 +6,7 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from graphkit.ops import as_adjacency, check_features, spmm
+from graphkit.ops import as_adjacency, check_features, check_same_device, spmm
 
 
 class SAGEConv(nn.Module):
@@ -49,6 +49,7 @@ class SAGEConv(nn.Module):
     def forward(self, x: Tensor | tuple[Tensor, Tensor], edge_index: Any,
                 size: tuple[int, int] | None = None) -> Tensor:
         x_src, x_dst = (x[0], x[1]) if isinstance(x, (tuple, list)) else (x, x)
+        check_same_device(("x", x_src), ("x_dst", x_dst), ("edge_index", edge_index), ("SAGEConv's weights", self))
         check_features(x_src, name="x", min_dim=2, max_dim=2)
         if x_src.size(-1) != self.in_channels:
             raise ValueError(f"x has {x_src.size(-1)} features but SAGEConv expects in_channels={self.in_channels}")

@@ -5,7 +5,7 @@ from torch import Tensor, nn
 
 from graphkit.nn.dropout import Dropout
 from graphkit.nn.pool import global_add_pool
-from graphkit.ops.check import check_features, check_width
+from graphkit.ops.check import check_features, check_same_device, check_width
 
 
 class VirtualNode(nn.Module):
@@ -70,6 +70,7 @@ class VirtualNode(nn.Module):
     def update(self, layer: int, h: Tensor, vn: Tensor, batch: Tensor, num_graphs: int,
                ptr: Tensor | None = None) -> Tensor:
         """State after ``layer``: ``[B, F]`` from the sum of the layer's node inputs and the old state."""
+        check_same_device(("h", h), ("vn", vn), ("batch", batch), ("ptr", ptr), ("the virtual node's weights", self))
         check_features(h, name="h", min_dim=2, max_dim=2)
         check_width(h, self.channels, "h", "the virtual node's width")
         new = self.dropout(self.mlps[layer](global_add_pool(h, batch, num_graphs, ptr) + vn))

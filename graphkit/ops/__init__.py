@@ -3,7 +3,7 @@
 Every layer in graphkit reaches sparse compute through these functions; the
 implementation behind each is chosen in :mod:`graphkit.backend`.
 """
-from graphkit.ops.check import check_edge_index, check_features, check_finite
+from graphkit.ops.check import check_edge_index, check_features, check_finite, check_same_device
 from graphkit.ops.dense import from_dense_batch, to_dense_batch
 from graphkit.ops.graph import (
                                 add_remaining_self_loops,
@@ -43,7 +43,7 @@ from graphkit.ops.spmm import Adjacency, as_adjacency, gcn_aggregate, gcn_coeffi
 __all__ = [
     "Adjacency", "Hypergraph", "SheafLaplacian", "SheafStructure", "add_remaining_self_loops", "add_self_loops",
     "as_adjacency", "check_edge_index",
-    "check_features", "check_finite", "coalesce", "degree", "gather", "gcn_aggregate", "gcn_coefficients",
+    "check_features", "check_finite", "check_same_device", "coalesce", "degree", "gather", "gcn_aggregate", "gcn_coefficients",
     "gcn_norm", "as_hypergraph", "clique_expansion", "fixed_maps", "graph_to_hypergraph", "hypergraph_propagate",
     "hypergraph_self_loops", "orthogonal_maps", "orthogonal_param_size", "reverse_edges", "sheaf_laplacian",
     "sheaf_structure",

@@ -215,6 +215,37 @@ def check_node_rows(x: object, rows: int, name: str = "x", of: str = "batch") ->
         raise ValueError(f"{name} has {x.size(0)} rows but {of} has {rows} entries")
 
 
+def _device_of(value: object) -> torch.device | None:
+    if isinstance(value, Tensor):
+        return value.device
+    if isinstance(value, torch.nn.Module):
+        first = next(value.parameters(), None)
+        if first is None:
+            first = next(value.buffers(), None)
+        return None if first is None else first.device
+    device = getattr(value, "device", None)  # Adjacency, Hypergraph, SensorGraph
+    return device if isinstance(device, torch.device) else None
+
+
+def check_same_device(*named: tuple[str, object]) -> None:
+    """Every tensor, graph (anything with a ``device``) and module (its parameters) among the ``(name, value)``
+    pairs on one device; ``None`` and other values are skipped. Runs before the index checks, which read index
+    ranges on the index's own device, and names the two arguments instead of torch's "Expected all tensors to
+    be on the same device" from deep inside a kernel (or its backward)."""
+    if not enabled():
+        return
+    first: tuple[str, torch.device] | None = None
+    for name, value in named:
+        device = _device_of(value)
+        if device is None:
+            continue
+        if first is None:
+            first = (name, device)
+        elif device != first[1]:
+            raise ValueError(f"{name} is on {device} but {first[0]} is on {first[1]}: put the inputs and the "
+                             f"model on one device (e.g. .to({str(first[1])!r}))")
+
+
 def check_reduce(reduce: str, allowed: tuple[str, ...]) -> None:
     """Raise a ``ValueError`` naming ``reduce`` and the supported choices."""
     if reduce not in allowed:

@@ -47,6 +47,7 @@ def to_dense_batch(x: Tensor, batch: Tensor, batch_size: int, max_nodes: int | N
             this order. Default: the nodes' own order.
     """
     check.check_features(x, name="x")
+    check.check_same_device(("x", x), ("batch", batch), ("order", order))
     batch_size = check.check_size(batch_size, "batch_size")
     check.check_index(batch, batch_size, x.size(0), name="batch")
     if order is not None:

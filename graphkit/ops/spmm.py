@@ -331,6 +331,7 @@ def spmm(graph: Any, x: Tensor, reduce: str = "sum", edge_weight: Tensor | None 
     """
     check.check_reduce(reduce, SPMM_REDUCTIONS)
     check.check_features(x, name="x")
+    check.check_same_device(("x", x), ("graph", graph), ("edge_weight", edge_weight))
     if num_nodes is None:
         num_nodes = x.size(0) if not isinstance(graph, Adjacency) else None
     if (isinstance(graph, Tensor) and reduce in ("sum", "mean") and x.dim() == 2
@@ -416,6 +417,7 @@ def gcn_aggregate(graph: Any, x: Tensor, improved: bool = False, add_self_loops:
         ``[N, F]``.
     """
     check.check_features(x, name="x", min_dim=2)
+    check.check_same_device(("x", x), ("graph", graph), ("edge_weight", edge_weight))
     adj = as_adjacency(graph, x.size(0), edge_weight)
     check.check_features(x, adj.num_src, name="x")
     value, diag = gcn_coefficients(adj, x.dtype, improved, add_self_loops)

@@ -69,6 +69,13 @@ class _CpuDetector(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
+def _is_sync_event(w: warnings.WarningMessage) -> bool:
+    """A warning of the CUDA sync detector about one synchronising call. Its one-off notice on being switched
+    on ("Synchronization debug mode is a prototype feature ...", PyTorch 2.11) is not an event."""
+    text = str(w.message)
+    return "synchroniz" in text and not text.startswith("Synchronization debug mode")
+
+
 class HostSyncs:
     """Context manager that records host-device synchronisations in ``events`` (a list of short names).
 
@@ -96,7 +103,6 @@ class HostSyncs:
         if self.device.type == "cuda":
             torch.cuda.set_sync_debug_mode("default")
             self._warnings.__exit__(*exc)
-            self.events.extend(str(w.message).splitlines()[0] for w in self._caught
-                               if "synchroniz" in str(w.message))
+            self.events.extend(str(w.message).splitlines()[0] for w in self._caught if _is_sync_event(w))
         else:
             self._mode.__exit__(*exc)

@@ -50,7 +50,11 @@ def make_optimizer(model: torch.nn.Module, cfg: OptimConfig, epochs: int = 0):
         groups += [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}]
     else:
         groups.append({"params": [p for _, p in named], "weight_decay": cfg.weight_decay})
-    opt = (torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam)(groups, lr=cfg.lr)
+    # On a GPU, the fused kernel: one launch for all parameters instead of about ten per tensor (a molhiv
+    # GIN+VN step on an H200 is bound by launches, not by the device's arithmetic).
+    on_gpu = all(p.is_cuda for g in groups for p in g["params"])
+    opt = (torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam)(
+        groups, lr=cfg.lr, **({"fused": True} if on_gpu else {}))
     if cfg.cosine:
         import math
 

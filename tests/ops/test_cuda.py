@@ -1,6 +1,8 @@
 """CUDA agrees with CPU for every op and layer (skipped where no GPU is present)."""
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from conftest import GRAPH_CASES, make_graph
@@ -15,6 +17,18 @@ TOL = {"rtol": 1e-5, "atol": 1e-6}
 
 def both(t):
     return t, t.cuda()
+
+
+def on_cuda(module):
+    """A CUDA copy of ``module``: ``module.cuda()`` would move the CPU model's parameters in place, under
+    the CPU autograd graph that still has to run backward (and its gradients would then meet CUDA ones)."""
+    return copy.deepcopy(module).cuda()
+
+
+def assert_grads_match(gpu_model, cpu_model):
+    for (name, pg), (_, pc) in zip(gpu_model.named_parameters(), cpu_model.named_parameters()):
+        if pc.grad is not None:
+            torch.testing.assert_close(pg.grad.cpu(), pc.grad, **TOL, msg=lambda m, n=name: f"grad of {n}: {m}")
 
 
 @pytest.mark.parametrize("case", GRAPH_CASES)
@@ -48,12 +62,16 @@ def test_gradients_and_layers_match_cpu(case):
     gcn_aggregate(ei.cuda(), xg).pow(2).sum().backward()
     torch.testing.assert_close(xg.grad.cpu(), xc.grad, **TOL)
     mlp = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 4)).double()
-    for conv, args in ((GCNConv(6, 4).double(), ()), (GINConv(mlp), ()), (GINEConv(mlp, edge_dim=3), (e,))):
+    for conv, args in ((GCNConv(6, 4).double(), ()), (GINConv(mlp), ()),
+                       (GINEConv(mlp, edge_dim=3).double(), (e,))):
+        conv.zero_grad(set_to_none=True)  # GINConv and GINEConv share the MLP
+        gconv = on_cuda(conv)
         cpu_out = conv(x, ei, *args)
-        conv = conv.cuda()
-        gpu_out = conv(x.cuda(), ei.cuda(), *(a.cuda() for a in args))
+        gpu_out = gconv(x.cuda(), ei.cuda(), *(a.cuda() for a in args))
         torch.testing.assert_close(gpu_out.cpu(), cpu_out, **TOL)
-        conv.cpu()
+        cpu_out.square().sum().backward()
+        gpu_out.square().sum().backward()
+        assert_grads_match(gconv, conv)
 
 
 def test_issue3_layers_and_models_match_cpu():
@@ -68,7 +86,7 @@ def test_issue3_layers_and_models_match_cpu():
     for conv, args in ((SAGEConv(6, 4).double(), ()),
                        (EdgeGCNConv(6).double(), (torch.randn(ei.size(1), 6, dtype=torch.float64),))):
         cpu_out = conv(x, ei, *args)
-        gpu_out = conv.cuda()(x.cuda(), ei.cuda(), *(a.cuda() for a in args))
+        gpu_out = on_cuda(conv)(x.cuda(), ei.cuda(), *(a.cuda() for a in args))
         torch.testing.assert_close(gpu_out.cpu(), cpu_out, **TOL)
     batch = torch.sort(torch.randint(0, 3, (n,))).values
     for reduce in ("sum", "mean", "max"):
@@ -79,7 +97,7 @@ def test_issue3_layers_and_models_match_cpu():
     b = Batch.from_data_list(graphs)
     model = MolGNN(MolGNNConfig(num_tasks=2, hidden=8, num_layers=2, virtual_node=True)).double().eval()
     cpu_out = model(b)
-    torch.testing.assert_close(model.cuda()(b.cuda()).cpu(), cpu_out, **TOL)
+    torch.testing.assert_close(on_cuda(model)(b.cuda()).cpu(), cpu_out, **TOL)
 
 
 @pytest.mark.parametrize("kind", ["diag", "orthogonal", "general"])
@@ -95,12 +113,14 @@ def test_sheaf_models_match_cpu(kind):
                           add_lp=True)).double().eval()
     x = torch.randn(20, 6, dtype=torch.float64, requires_grad=True)
     xg = x.detach().cuda().requires_grad_()
+    gmodel = on_cuda(model)
     cpu = model(x, ei)
-    gpu = model.cuda()(xg, ei.cuda())
+    gpu = gmodel(xg, ei.cuda())
     torch.testing.assert_close(gpu.cpu(), cpu, **TOL)
     cpu.square().sum().backward()
     gpu.square().sum().backward()
     torch.testing.assert_close(xg.grad.cpu(), x.grad, **TOL)
+    assert_grads_match(gmodel, model)
 
 
 @pytest.mark.parametrize("conv", ["hgnn", "hgnn+", "hcha"])
@@ -114,7 +134,7 @@ def test_hypergraph_models_match_cpu(conv):
     model = HypergraphNet(HypergraphNetConfig(in_channels=5, out_channels=3, conv=conv, hidden=8)).double().eval()
     x = torch.randn(30, 5, dtype=torch.float64)
     cpu = model(x, Hypergraph(inc, 30, 12))
-    gpu = model.cuda()(x.cuda(), Hypergraph(inc.cuda(), 30, 12))
+    gpu = on_cuda(model)(x.cuda(), Hypergraph(inc.cuda(), 30, 12))
     torch.testing.assert_close(gpu.cpu(), cpu, **TOL)
 
 
@@ -129,9 +149,11 @@ def test_traffic_models_match_cpu(name):
     w = _weights().double()
     x = torch.randn(2, 12, N, 2, dtype=torch.float64, requires_grad=True)
     xg = x.detach().cuda().requires_grad_()
+    gmodel = on_cuda(model)
     cpu = model(x, SensorGraph(w))
-    gpu = model.cuda()(xg, SensorGraph(w.cuda()))
+    gpu = gmodel(xg, SensorGraph(w.cuda()))
     torch.testing.assert_close(gpu.cpu(), cpu, **TOL)
     cpu.square().sum().backward()
     gpu.square().sum().backward()
     torch.testing.assert_close(xg.grad.cpu(), x.grad, **TOL)
+    assert_grads_match(gmodel, model)
