@@ -9,17 +9,10 @@ from graphkit.models.mlp import MLP, MLPConfig
 from graphkit.models.mol import MolGNN, MolGNNConfig
 from graphkit.models.nsd import NSD, NSDConfig
 from graphkit.models.sage import SAGE, SAGEConfig
-from graphkit.models.traffic import (
-    STGCN,
-    STTN,
-    TGCN,
-    GraphWaveNet,
-    GraphWaveNetConfig,
-    STGCNConfig,
-    STTNConfig,
-    TGCNConfig,
-    VirtualNodeSTGNNConfig,
-)
+from graphkit.models.graph_wavenet import GraphWaveNet, GraphWaveNetConfig, VirtualNodeSTGNNConfig
+from graphkit.models.stgcn import STGCN, STGCNConfig
+from graphkit.models.sttn import STTN, STTNConfig
+from graphkit.models.tgcn import TGCN, TGCNConfig
 
 __all__ = ["GAT", "GATConfig", "GMN", "GMNConfig", "GPSConfig", "GraphGPS", "GraphMambaConfig", "GCN", "GCNConfig", "GIN", "GINConfig",
            "HypergraphNet", "HypergraphNetConfig", "LinkConfig", "LinkModel",

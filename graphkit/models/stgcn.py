@@ -1,0 +1,103 @@
+"""STGCN (Yu et al., IJCAI 2018): ST-Conv blocks (gated temporal conv, graph conv, temporal conv, layer norm)
+and an output block.
+
+Calling convention (every forecasting model): ``model(x, graph) -> [B, t_out, N]`` with
+``x: [B, t_in, N, F]`` scaled inputs and ``graph`` a :class:`~graphkit.nn.temporal.SensorGraph`
+(see :mod:`graphkit.models.forecast_input`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from graphkit.models.forecast_input import check_forecast_input
+from graphkit.nn.temporal import ChebGraphConv, FirstOrderGraphConv, GatedTemporalConv, SensorGraph
+
+
+@dataclass
+class STGCNConfig:
+    """STGCN (Yu et al., IJCAI 2018): two ST-Conv blocks (temporal GLU conv, graph conv, temporal conv,
+    layer norm), an output block. ``graph_conv``: ``cheb`` (order ``ks``) or ``first`` (1st-order)."""
+
+    in_channels: int = 2
+    num_nodes: int = 207
+    t_in: int = 12
+    t_out: int = 12
+    channels: str = "64,16,64"  # temporal, spatial, temporal channels of each ST-Conv block
+    blocks: int = 2
+    kt: int = 3
+    ks: int = 3
+    graph_conv: str = "cheb"
+    dropout: float = 0.0
+
+    def __post_init__(self):
+        if self.graph_conv not in ("cheb", "first"):
+            raise ValueError(f"graph_conv must be 'cheb' or 'first', got {self.graph_conv!r}")
+        if self.t_in - 2 * self.blocks * (self.kt - 1) < 1:
+            raise ValueError(f"t_in={self.t_in} is too short for {self.blocks} blocks of kernel {self.kt}")
+        try:
+            sizes = tuple(int(c) for c in str(self.channels).split(","))
+        except ValueError:
+            sizes = ()
+        if len(sizes) != 3 or min(sizes) < 1:
+            raise ValueError(f"channels must be three positive sizes like '64,16,64', got {self.channels!r}")
+
+    @property
+    def channel_sizes(self) -> tuple[int, int, int]:
+        """``channels`` ('64,16,64') as three ints: temporal, spatial, output width."""
+        a, b, c = (int(v) for v in self.channels.split(","))
+        return a, b, c
+
+
+class STConvBlock(nn.Module):
+    """STGCN's sandwich: gated temporal conv -> graph conv (Chebyshev or first order) -> temporal conv -> layer norm."""
+    def __init__(self, c_in: int, channels: tuple[int, int, int], num_nodes: int, kt: int, ks: int,
+                 graph_conv: str, dropout: float):
+        super().__init__()
+        c_t, c_s, c_o = channels
+        self.t1 = GatedTemporalConv(c_in, c_t, kt, "glu")
+        self.graph_conv = graph_conv
+        self.g = ChebGraphConv(c_t, c_s, ks) if graph_conv == "cheb" else FirstOrderGraphConv(c_t, c_s)
+        self.t2 = GatedTemporalConv(c_s, c_o, kt, "relu")
+        self.norm = nn.LayerNorm([num_nodes, c_o])
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor, graph: SensorGraph) -> Tensor:
+        h = self.t1(x)
+        op = graph.scaled_laplacian() if self.graph_conv == "cheb" else graph.gcn()
+        h = torch.relu(self.g(h, op))
+        h = self.t2(h)
+        h = self.norm(h.permute(0, 3, 2, 1)).permute(0, 3, 2, 1)
+        return self.dropout(h)
+
+
+class STGCN(nn.Module):
+    """Spatio-temporal graph convolutional network. The output block maps the remaining time steps to
+    ``t_out`` horizons at once (the paper trains one model per horizon; 12 -> 12 comparisons need all)."""
+
+    def __init__(self, cfg: STGCNConfig):
+        super().__init__()
+        self.cfg = cfg
+        c_in = cfg.in_channels
+        self.blocks = nn.ModuleList()
+        for _ in range(cfg.blocks):
+            self.blocks.append(STConvBlock(c_in, cfg.channel_sizes, cfg.num_nodes, cfg.kt, cfg.ks, cfg.graph_conv,
+                                           cfg.dropout))
+            c_in = cfg.channel_sizes[2]
+        ko = cfg.t_in - 2 * cfg.blocks * (cfg.kt - 1)
+        self.out_t = GatedTemporalConv(c_in, c_in, ko, "glu")
+        self.out_norm = nn.LayerNorm([cfg.num_nodes, c_in])
+        self.out_t2 = GatedTemporalConv(c_in, c_in, 1, "sigmoid")
+        self.fc = nn.Conv2d(c_in, cfg.t_out, 1)
+
+    def forward(self, x: Tensor, graph: SensorGraph) -> Tensor:
+        check_forecast_input(x, graph, self.cfg.t_in, self.cfg.in_channels)
+        h = x.permute(0, 3, 2, 1)  # [B, F, N, T]
+        for block in self.blocks:
+            h = block(h, graph)
+        h = self.out_t(h)
+        h = self.out_norm(h.permute(0, 3, 2, 1)).permute(0, 3, 2, 1)
+        h = self.fc(self.out_t2(h))  # [B, t_out, N, 1]
+        return h[..., 0]
