@@ -2,7 +2,9 @@
 from graphkit.models.gat import GAT, GATConfig
 from graphkit.models.gcn import GCN, GCNConfig
 from graphkit.models.gin import GIN, GINConfig
-from graphkit.models.gps import GMN, GMNConfig, GPSConfig, GraphGPS, GraphMambaConfig
+from graphkit.models.gmn import GMN, GMNConfig
+from graphkit.models.gps import GPSConfig, GraphGPS
+from graphkit.models.graph_mamba import GraphMambaConfig
 from graphkit.models.hypergraph import HypergraphNet, HypergraphNetConfig
 from graphkit.models.link import LinkConfig, LinkModel
 from graphkit.models.mlp import MLP, MLPConfig

@@ -1,13 +1,8 @@
-"""GraphGPS, Graph-Mamba and GMN: GPS blocks with attention or Mamba mixers, for graphs and for nodes.
+"""GraphGPS (Rampasek et al. 2022): GPS blocks of a local message-passing layer and a global mixer.
 
-* **GraphGPS** (Rampasek et al. 2022): ``mixer="attention"`` (or ``"linear"`` / ``"performer"``), local
-  GatedGCN (``local="gatedgcn"``; ``"gine"`` / ``"gin"`` / ``"gcn"`` / ``"none"``), optional RWSE / LapPE
-  node encodings, mean pooling and GraphGPS's ``san_graph`` head.
-* **Graph-Mamba** (Wang et al. 2024): the same block with ``mixer="mamba"`` (bidirectional) reading nodes in
-  degree order, ties broken at random while training (``ordering="degree"``, ``order_noise``).
-* **GMN** (Behrouz & Hashemi 2024): :class:`GMN` tokenises every node's neighbourhood into a sequence of
-  hop tokens (``A_rw^k X`` for ``k = hops .. 0``: the expected features ``k`` random-walk steps away; or
-  sampled walks), runs a bidirectional Mamba over each node's token sequence, and adds a local MPNN.
+``mixer="attention"`` (or ``"linear"`` / ``"performer"``), local GatedGCN (``local="gatedgcn"``; ``"gine"`` /
+``"gin"`` / ``"gcn"`` / ``"none"``), optional RWSE / LapPE node encodings, mean pooling and GraphGPS's
+``san_graph`` head. With ``mixer="mamba"`` and an ordering it is Graph-Mamba (:mod:`.graph_mamba`).
 
 Calling conventions: graph level ``model(batch) -> [B, out]`` (a PyG batch; ``rwse``, ``lap_vecs``,
 ``lap_vals``, ``lap_valid`` attributes when encodings are on), node level ``model(x, adj) -> [N, out]``.
@@ -20,26 +15,13 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from graphkit.nn import (
-    AtomEncoder,
-    AttentionMixer,
-    BondEncoder,
-    GatedGCNConv,
-    GCNConv,
-    GINConv,
-    GINEConv,
-    GPSBlock,
-    LapPEEncoder,
-    LinearAttentionMixer,
-    Mamba,
-    MambaMixer,
-    RWSEEncoder,
-    global_pool,
-)
-from graphkit.ops import Adjacency, bfs_order, degree_order, identity_order, random_order, spmm
+from graphkit.models.inputs import InputSpec, edge_encoder, encode_edges, encode_nodes, node_encoder
+from graphkit.models.local_layer import LOCALS, local_layer
+from graphkit.nn import (AttentionMixer, GPSBlock, LapPEEncoder, LinearAttentionMixer, MambaMixer, RWSEEncoder,
+                         global_pool)
+from graphkit.ops import Adjacency, bfs_order, degree_order, identity_order, random_order
 
 MIXERS = ("attention", "linear", "performer", "mamba", "none")
-LOCALS = ("auto", "gatedgcn", "gine", "gin", "gcn", "none")
 ORDERINGS = ("degree", "random", "bfs", "none")
 ENCODINGS = ("none", "rwse", "lap", "lap+rwse")
 
@@ -85,6 +67,10 @@ class GPSConfig:
         if self.hidden % self.heads:
             raise ValueError(f"hidden ({self.hidden}) must be divisible by heads ({self.heads})")
 
+    @property
+    def inputs(self) -> InputSpec:
+        return InputSpec(self.in_channels, self.mol, self.node_vocab, self.edge_vocab, self.edge_channels)
+
 
 def _mixer(cfg: GPSConfig) -> nn.Module | None:
     if cfg.mixer == "attention":
@@ -95,26 +81,6 @@ def _mixer(cfg: GPSConfig) -> nn.Module | None:
     if cfg.mixer == "mamba":
         return MambaMixer(cfg.hidden, d_state=cfg.d_state)
     return None
-
-
-def local_layer(kind: str, h: int, dropout: float, has_edges: bool) -> nn.Module | None:
-    """The local message-passing layer of a block (``kind`` in :data:`LOCALS`)."""
-    if kind == "auto":
-        kind = "gatedgcn" if has_edges else "gin"
-    if kind in ("gatedgcn", "gine") and not has_edges:
-        raise ValueError(f"local={kind!r} needs edge features (molecules, ZINC's bond types or edge_channels > 0)")
-    if kind == "gatedgcn":
-        return GatedGCNConv(h, dropout, residual=False)
-    mlp = nn.Sequential(nn.Linear(h, h), nn.ReLU(), nn.Linear(h, h))
-    if kind == "gine":
-        return GINEConv(mlp, train_eps=True)
-    if kind == "gin":
-        return GINConv(mlp, train_eps=True)
-    if kind == "gcn":
-        return GCNConv(h, h)
-    if kind == "none":
-        return None
-    raise ValueError(f"local must be one of {LOCALS}, got {kind!r}")
 
 
 def node_order(cfg: GPSConfig, edge_index: Tensor, batch: Tensor, num_nodes: int, num_graphs: int,
@@ -129,53 +95,6 @@ def node_order(cfg: GPSConfig, edge_index: Tensor, batch: Tensor, num_nodes: int
     if cfg.ordering == "random":
         return random_order(batch)
     return bfs_order(edge_index, batch, num_nodes, num_graphs)
-
-
-def _node_encoder(cfg: Any, width: int) -> nn.Module:
-    if cfg.mol:
-        return AtomEncoder(width)
-    if cfg.node_vocab > 0:
-        return nn.Embedding(cfg.node_vocab, width)
-    return nn.Linear(cfg.in_channels, width)
-
-
-def _apply_node_encoder(cfg: Any, enc: nn.Module, x: Tensor) -> Tensor:
-    if cfg.mol:
-        return enc(x)
-    if cfg.node_vocab > 0:
-        return enc(x.view(x.size(0), -1)[:, 0].long())
-    return enc(x.float())
-
-
-def _edge_encoder(cfg: Any, width: int) -> nn.Module | None:
-    if cfg.mol:
-        return BondEncoder(width)
-    if getattr(cfg, "edge_vocab", 0) > 0:
-        return nn.Embedding(cfg.edge_vocab, width)
-    if getattr(cfg, "edge_channels", 0) > 0:
-        return nn.Linear(cfg.edge_channels, width)
-    return None
-
-
-def _apply_edge_encoder(cfg: Any, enc: nn.Module | None, edge_attr: Tensor | None) -> Tensor | None:
-    if enc is None:
-        return None
-    if edge_attr is None:
-        raise ValueError("this model encodes edge features, but the graphs have no edge_attr")
-    if cfg.mol:
-        return enc(edge_attr)
-    if getattr(cfg, "edge_vocab", 0) > 0:
-        return enc(edge_attr.view(edge_attr.size(0), -1)[:, 0].long())
-    return enc(edge_attr.float())
-
-
-@dataclass
-class GraphMambaConfig(GPSConfig):
-    """Graph-Mamba (Wang et al. 2024): the GPS block with a bidirectional Mamba mixer over nodes sorted by
-    degree, ties broken at random while training."""
-
-    mixer: str = "mamba"
-    ordering: str = "degree"
 
 
 class GraphGPS(nn.Module):
@@ -193,8 +112,8 @@ class GraphGPS(nn.Module):
         self.cfg = cfg
         h = cfg.hidden
         pe = cfg.pe_dim if cfg.encoding != "none" else 0
-        self.node_encoder = _node_encoder(cfg, h - pe)
-        self.edge_encoder = _edge_encoder(cfg, h)
+        self.node_encoder = node_encoder(cfg.inputs, h - pe)
+        self.edge_encoder = edge_encoder(cfg.inputs, h)
         has_edges = self.edge_encoder is not None
         self.rwse = RWSEEncoder(cfg.rwse_k, pe if cfg.encoding == "rwse" else pe // 2) \
             if "rwse" in cfg.encoding else None
@@ -210,7 +129,7 @@ class GraphGPS(nn.Module):
         self.head = nn.Sequential(*layers, nn.Linear(dims[-1], cfg.out_channels))
 
     def _encode(self, x: Tensor, data: Any, batch: Tensor) -> Tensor:
-        parts = [_apply_node_encoder(self.cfg, self.node_encoder, x)]
+        parts = [encode_nodes(self.cfg.inputs, self.node_encoder, x)]
         if self.rwse is not None:
             parts.append(self.rwse(data.rwse))
         if self.lap is not None:
@@ -221,7 +140,7 @@ class GraphGPS(nn.Module):
               data: Any = None) -> Tensor:
         """Node embeddings after the last block, ``[N, hidden]`` (before pooling and the head)."""
         h = self._encode(x, data, batch)
-        e = _apply_edge_encoder(self.cfg, self.edge_encoder, edge_attr)
+        e = encode_edges(self.cfg.inputs, self.edge_encoder, edge_attr)
         order = node_order(self.cfg, edge_index, batch, h.size(0), num_graphs, self.training)
         for block in self.blocks:
             h, e = block(h, edge_index, batch, num_graphs, e, order)
@@ -234,115 +153,4 @@ class GraphGPS(nn.Module):
             batch = torch.zeros(x.size(0), dtype=torch.long, device=x.device)
             return self.head(self.embed(x, edge_index, batch, 1, None))
         h = self.embed(data.x, data.edge_index, data.batch, data.num_graphs, getattr(data, "edge_attr", None), data)
-        return self.head(global_pool(h, data.batch, data.num_graphs, self.cfg.pooling))
-
-
-# ----------------------------------------------------------------------------------------------- GMN
-@dataclass
-class GMNConfig:
-    """GMN: hop tokens per node -> bidirectional Mamba over each node's tokens -> plus a local MPNN."""
-
-    in_channels: int = 9
-    out_channels: int = 1
-    level: str = "graph"
-    mol: bool = False
-    node_vocab: int = 0
-    edge_vocab: int = 0
-    hidden: int = 64
-    num_layers: int = 4
-    hops: int = 4  # tokens per node: hops .. 0 (the node itself last)
-    tokens: str = "hops"  # "hops": exact random-walk averages A_rw^k X; "walks": sampled walk endpoints
-    walks: int = 4  # sampled walks per node and hop (tokens="walks")
-    d_state: int = 16
-    local: str = "auto"  # GINE with edge features, else GIN
-    dropout: float = 0.0
-    pooling: str = "mean"
-
-    def __post_init__(self):
-        if self.local == "none" or self.local not in LOCALS:
-            raise ValueError(f"GMNConfig.local must be one of {LOCALS[:-1]}, got {self.local!r}")
-        if self.tokens not in ("hops", "walks"):
-            raise ValueError(f"GMNConfig.tokens must be 'hops' or 'walks', got {self.tokens!r}")
-        if self.hops < 1:
-            raise ValueError("GMNConfig.hops must be >= 1")
-        if self.level not in ("graph", "node"):
-            raise ValueError(f"GMNConfig.level must be 'graph' or 'node', got {self.level!r}")
-
-
-def hop_tokens(x: Tensor, edge_index: Tensor, num_nodes: int, hops: int, walks: int = 0,
-               generator: torch.Generator | None = None) -> Tensor:
-    """``[N, hops + 1, C]``: token ``t`` of node ``v`` summarises its neighbourhood ``hops - t`` steps away.
-
-    ``walks == 0``: the exact expectation over random walks, ``(D^-1 A)^k x`` (mean over in-neighbours,
-    repeated); ``walks > 0``: the mean features of the endpoints of ``walks`` sampled walks of ``k`` steps.
-    Isolated nodes keep their own features.
-    """
-    adj = Adjacency.from_edge_index(edge_index, num_nodes=num_nodes)
-    deg = adj.in_degree(x.dtype)
-    tokens = [x]
-    if walks <= 0:
-        h = x
-        for _ in range(hops):
-            h = torch.where(deg[:, None] > 0, spmm(adj, h, reduce="mean"), h)
-            tokens.append(h)
-    else:
-        rowptr, col = adj.rowptr, adj.col
-        start = torch.arange(num_nodes, device=x.device).repeat_interleave(walks)
-        pos = start
-        for _ in range(hops):
-            d = (rowptr[pos + 1] - rowptr[pos])
-            r = torch.rand(pos.numel(), generator=generator, device="cpu").to(x.device)
-            step = rowptr[pos] + (r * d.clamp_min(1)).long().clamp_max((d - 1).clamp_min(0))
-            pos = torch.where(d > 0, col[step.clamp_max(max(col.numel() - 1, 0))], pos)
-            tokens.append(x[pos].view(num_nodes, walks, -1).mean(1))
-    return torch.stack(tokens[::-1], dim=1)
-
-
-class GMN(nn.Module):
-    """GMN (Behrouz & Hashemi 2024): each node's neighbourhood as a sequence of tokens, read by Mamba.
-
-    Tokens are hop aggregates (exact random-walk averages for hops 1..k) or sampled random walks; a
-    bidirectional Mamba reads each node's token sequence (far to near), and its output joins a local MPNN
-    layer's. Graph level: ``model(batch)`` -> ``[B, out_channels]``; node level: ``model(x, edge_index)``.
-    """
-    def __init__(self, cfg: GMNConfig):
-        super().__init__()
-        self.cfg = cfg
-        h = cfg.hidden
-        self.node_encoder = _node_encoder(cfg, h)
-        self.edge_encoders = nn.ModuleList(_edge_encoder(cfg, h) for _ in range(cfg.num_layers)) \
-            if _edge_encoder(cfg, h) is not None else None
-        self.fwd = nn.ModuleList(Mamba(h, d_state=cfg.d_state) for _ in range(cfg.num_layers))
-        self.bwd = nn.ModuleList(Mamba(h, d_state=cfg.d_state) for _ in range(cfg.num_layers))
-        has_edges = self.edge_encoders is not None
-        kind = ("gine" if has_edges else "gin") if cfg.local == "auto" else cfg.local
-        self.locals = nn.ModuleList(local_layer(kind, h, cfg.dropout, has_edges) for _ in range(cfg.num_layers))
-        self.norms = nn.ModuleList(nn.BatchNorm1d(h) for _ in range(cfg.num_layers))
-        self.dropout = nn.Dropout(cfg.dropout)
-        self.head = nn.Sequential(nn.Linear(h, h), nn.ReLU(), nn.Linear(h, cfg.out_channels))
-
-    def embed(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None) -> Tensor:
-        """Node embeddings ``[N, hidden]`` from the token sequences plus the local layer."""
-        h = _apply_node_encoder(self.cfg, self.node_encoder, x)
-        n = h.size(0)
-        walks = self.cfg.walks if self.cfg.tokens == "walks" else 0
-        mask = torch.ones(n, self.cfg.hops + 1, dtype=torch.bool, device=h.device)
-        for i in range(self.cfg.num_layers):
-            seq = hop_tokens(h, edge_index, n, self.cfg.hops, walks)  # [N, hops + 1, C], the node last
-            # forwards: farthest hop first, the node last; backwards: the node first, farthest last
-            glob = self.fwd[i](seq, mask)[:, -1] + self.bwd[i](seq.flip(1), mask)[:, -1]
-            if self.edge_encoders is not None:
-                loc = self.locals[i](h, edge_index, _apply_edge_encoder(self.cfg, self.edge_encoders[i], edge_attr))
-            else:
-                loc = self.locals[i](h, edge_index)
-            if isinstance(loc, tuple):  # a GatedGCN also updates edge features; GMN keeps its inputs'
-                loc = loc[0]
-            h = h + self.dropout(torch.relu(self.norms[i](glob + loc)))
-        return h
-
-    def forward(self, data: Any, adj: Adjacency | None = None) -> Tensor:
-        if self.cfg.level == "node":
-            edge_index = torch.stack([adj.col, adj.row]) if isinstance(adj, Adjacency) else adj
-            return self.head(self.embed(data, edge_index, None))
-        h = self.embed(data.x, data.edge_index, getattr(data, "edge_attr", None))
         return self.head(global_pool(h, data.batch, data.num_graphs, self.cfg.pooling))

@@ -41,7 +41,8 @@ class EdgeGCNConv(nn.Module):
         self.root_emb.reset_parameters()
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
-        check_same_device(("x", x), ("edge_index", edge_index), ("edge_attr", edge_attr), ("EdgeGCNConv's weights", self))
+        check_same_device(("x", x), ("edge_index", edge_index), ("edge_attr", edge_attr),
+                          ("EdgeGCNConv's weights", self))
         check_features(x, name="x", min_dim=2, max_dim=2)
         check_width(x, self.channels, "x", "EdgeGCNConv's width")
         n = x.size(0)

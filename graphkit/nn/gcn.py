@@ -73,7 +73,8 @@ class GCNConv(nn.Module):
     def forward(self, x: Tensor, edge_index: Any, edge_weight: Tensor | None = None) -> Tensor:
         if isinstance(x, (tuple, list)):
             raise ValueError("GCNConv takes one node-feature tensor x: [N, F_in], not a (source, target) pair")
-        check_same_device(("x", x), ("edge_index", edge_index), ("edge_weight", edge_weight), ("GCNConv's weights", self))
+        check_same_device(("x", x), ("edge_index", edge_index), ("edge_weight", edge_weight),
+                          ("GCNConv's weights", self))
         check_features(x, name="x", min_dim=2, max_dim=2)
         if x.size(-1) != self.in_channels:
             raise ValueError(f"x has {x.size(-1)} features but GCNConv expects in_channels={self.in_channels}")

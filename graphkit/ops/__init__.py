@@ -42,8 +42,8 @@ from graphkit.ops.spmm import Adjacency, as_adjacency, gcn_aggregate, gcn_coeffi
 
 __all__ = [
     "Adjacency", "Hypergraph", "SheafLaplacian", "SheafStructure", "add_remaining_self_loops", "add_self_loops",
-    "as_adjacency", "check_edge_index",
-    "check_features", "check_finite", "check_same_device", "coalesce", "degree", "gather", "gcn_aggregate", "gcn_coefficients",
+    "as_adjacency", "check_edge_index", "check_features", "check_finite", "check_same_device",
+    "coalesce", "degree", "gather", "gcn_aggregate", "gcn_coefficients",
     "gcn_norm", "as_hypergraph", "clique_expansion", "fixed_maps", "graph_to_hypergraph", "hypergraph_propagate",
     "hypergraph_self_loops", "orthogonal_maps", "orthogonal_param_size", "reverse_edges", "sheaf_laplacian",
     "sheaf_structure",

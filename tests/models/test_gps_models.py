@@ -14,7 +14,7 @@ from graphkit.data.graph_sets import load_peptides, load_zinc, with_encodings
 from graphkit.data.root import UntrustedPickleError
 from graphkit.metrics import AveragePrecision, MeanAbsoluteError
 from graphkit.models import GMN, GMNConfig, GPSConfig, GraphGPS, GraphMambaConfig
-from graphkit.models.gps import hop_tokens
+from graphkit.models.gmn import hop_tokens
 from graphkit.nn import GatedGCNConv
 from graphkit.ops import Adjacency, laplacian_pe, random_walk_se
 
