@@ -69,6 +69,7 @@ class GPSConfig:
 
     @property
     def inputs(self) -> InputSpec:
+        """How the model reads raw node and edge features."""
         return InputSpec(self.in_channels, self.mol, self.node_vocab, self.edge_vocab, self.edge_channels)
 
 

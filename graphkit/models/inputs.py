@@ -37,6 +37,7 @@ def node_encoder(spec: InputSpec, width: int) -> nn.Module:
 
 
 def encode_nodes(spec: InputSpec, enc: nn.Module, x: Tensor) -> Tensor:
+    """``enc`` (built by :func:`node_encoder`) applied to raw node inputs ``x``."""
     if spec.mol:
         return enc(x)
     if spec.node_vocab > 0:
@@ -56,6 +57,7 @@ def edge_encoder(spec: InputSpec, width: int) -> nn.Module | None:
 
 
 def encode_edges(spec: InputSpec, enc: nn.Module | None, edge_attr: Tensor | None) -> Tensor | None:
+    """``enc`` (built by :func:`edge_encoder`) applied to raw edge inputs; None without an encoder."""
     if enc is None:
         return None
     if edge_attr is None:
