@@ -51,8 +51,33 @@ class STGCNConfig:
         return a, b, c
 
 
+class ChannelAlign(nn.Module):
+    """The authors' channel alignment of a residual (``[B, C_in, N, T] -> [B, C_out, N, T]``): a bias-free
+    1x1 convolution when ``C_in > C_out``, zero channels appended when ``C_in < C_out``, else the identity."""
+
+    def __init__(self, c_in: int, c_out: int):
+        super().__init__()
+        self.c_in, self.c_out = c_in, c_out
+        self.proj = nn.Conv2d(c_in, c_out, 1, bias=False) if c_in > c_out else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.proj is not None:
+            return self.proj(x)
+        if self.c_in < self.c_out:
+            return nn.functional.pad(x, (0, 0, 0, 0, 0, self.c_out - self.c_in))
+        return x
+
+
 class STConvBlock(nn.Module):
-    """STGCN's sandwich: gated temporal conv -> graph conv (Chebyshev or first order) -> temporal conv -> layer norm."""
+    """STGCN's sandwich: gated temporal conv -> spatial conv -> temporal conv -> layer norm.
+
+    The spatial step is the authors' (Yu et al.'s TensorFlow code, ``spatio_conv_layer``):
+    ``relu(graph_conv(h) + align(h))``, the graph convolution Chebyshev (order ``ks``) or first order, plus a
+    residual of the input aligned to the output width (:class:`ChannelAlign`). Without the residual the
+    first-order variant is a different class of functions (its filter has no identity term); the Chebyshev
+    variant's ``T_0`` term could absorb it, but only under another parametrisation. The layer norm over
+    ``[N, C]`` uses the authors' epsilon, 1e-6.
+    """
     def __init__(self, c_in: int, channels: tuple[int, int, int], num_nodes: int, kt: int, ks: int,
                  graph_conv: str, dropout: float):
         super().__init__()
@@ -60,22 +85,30 @@ class STConvBlock(nn.Module):
         self.t1 = GatedTemporalConv(c_in, c_t, kt, "glu")
         self.graph_conv = graph_conv
         self.g = ChebGraphConv(c_t, c_s, ks) if graph_conv == "cheb" else FirstOrderGraphConv(c_t, c_s)
+        self.align = ChannelAlign(c_t, c_s)
         self.t2 = GatedTemporalConv(c_s, c_o, kt, "relu")
-        self.norm = nn.LayerNorm([num_nodes, c_o])
+        self.norm = nn.LayerNorm([num_nodes, c_o], eps=1e-6)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: Tensor, graph: SensorGraph) -> Tensor:
         h = self.t1(x)
         op = graph.scaled_laplacian() if self.graph_conv == "cheb" else graph.gcn()
-        h = torch.relu(self.g(h, op))
+        h = torch.relu(self.g(h, op) + self.align(h))
         h = self.t2(h)
         h = self.norm(h.permute(0, 3, 2, 1)).permute(0, 3, 2, 1)
         return self.dropout(h)
 
 
 class STGCN(nn.Module):
-    """Spatio-temporal graph convolutional network. The output block maps the remaining time steps to
-    ``t_out`` horizons at once (the paper trains one model per horizon; 12 -> 12 comparisons need all)."""
+    """Spatio-temporal graph convolutional network (Yu et al. 2018), the authors' function.
+
+    Output block as in their code: a GLU temporal convolution over the remaining steps, layer norm
+    (epsilon 1e-6), a 1x1 sigmoid temporal convolution, and a 1x1 map to the output whose bias is per
+    sensor. One deliberate difference: the paper (and its code) trains one model per horizon with one
+    output channel; here the map has ``t_out`` output channels, one per horizon, each with its own
+    per-sensor bias (``fc_bias: [t_out, N]``), so one model serves 12 -> 12 comparisons. With ``t_out=1``
+    the output block is the authors'.
+    """
 
     def __init__(self, cfg: STGCNConfig):
         super().__init__()
@@ -88,9 +121,10 @@ class STGCN(nn.Module):
             c_in = cfg.channel_sizes[2]
         ko = cfg.t_in - 2 * cfg.blocks * (cfg.kt - 1)
         self.out_t = GatedTemporalConv(c_in, c_in, ko, "glu")
-        self.out_norm = nn.LayerNorm([cfg.num_nodes, c_in])
+        self.out_norm = nn.LayerNorm([cfg.num_nodes, c_in], eps=1e-6)
         self.out_t2 = GatedTemporalConv(c_in, c_in, 1, "sigmoid")
-        self.fc = nn.Conv2d(c_in, cfg.t_out, 1)
+        self.fc = nn.Conv2d(c_in, cfg.t_out, 1, bias=False)
+        self.fc_bias = nn.Parameter(torch.zeros(cfg.t_out, cfg.num_nodes))  # per horizon and sensor
 
     def forward(self, x: Tensor, graph: SensorGraph) -> Tensor:
         check_forecast_input(x, graph, self.cfg.t_in, self.cfg.in_channels)
@@ -100,4 +134,4 @@ class STGCN(nn.Module):
         h = self.out_t(h)
         h = self.out_norm(h.permute(0, 3, 2, 1)).permute(0, 3, 2, 1)
         h = self.fc(self.out_t2(h))  # [B, t_out, N, 1]
-        return h[..., 0]
+        return h[..., 0] + self.fc_bias

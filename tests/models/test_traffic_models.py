@@ -153,6 +153,8 @@ def _permute_node_params(model, perm):
         for name, p in model.named_parameters():
             if name.endswith(("norm.weight", "norm.bias")) and p.dim() == 2 and p.size(0) == N:
                 p.copy_(p[perm])
+            elif name.endswith("fc_bias"):  # STGCN's per-sensor output bias [t_out, N]
+                p.copy_(p[:, perm])
             elif name.endswith(("nodevec1", "sensor_embed", "spatial_embed")):
                 p.copy_(p[perm])
             elif name.endswith("nodevec2"):
@@ -262,3 +264,61 @@ def test_tgcn_cell_equals_the_written_out_equations(layout):
         other = GraphGRUCell(f, hid).double()
         other.load_state_dict(cell.state_dict())
         assert not torch.allclose(other(x, h, a), out)
+
+
+@pytest.mark.parametrize("graph_conv", ["first", "cheb"])
+@pytest.mark.parametrize("channels", [(8, 4, 8), (4, 8, 8), (6, 6, 6)])  # spatial narrower / wider / equal
+def test_stgcn_block_is_the_authors_spatial_layer(graph_conv, channels):
+    """STGCN's ST-Conv block written out as the authors' code computes it (channels last, dense operators,
+    float64): relu(graph_conv(h) + align(h)) with align a bias-free 1x1 map (C_in > C_out), zero channels
+    (C_in < C_out) or the identity; then the temporal conv and a layer norm over [N, C] with epsilon 1e-6."""
+    from graphkit.models.stgcn import STConvBlock
+
+    torch.manual_seed(0)
+    c_t, c_s, c_o = channels
+    block = STConvBlock(2, channels, N, kt=3, ks=3, graph_conv=graph_conv, dropout=0.0).double()
+    g = SensorGraph(_weights().double())
+    x = torch.randn(2, 2, N, 12, dtype=torch.float64, requires_grad=True)
+    h = block.t1(x).permute(0, 3, 2, 1)  # [B, T, N, C_t], the authors' layout
+    if graph_conv == "first":
+        a = _dense(g.gcn()).double()
+        lin = block.g.lin
+        gc = torch.einsum("ij,btjc->btic", a, h) @ lin.weight[:, :, 0, 0].t() + lin.bias
+    else:
+        lap = _dense(g.scaled_laplacian()).double()
+        terms = [h, torch.einsum("ij,btjc->btic", lap, h)]
+        while len(terms) < 3:
+            terms.append(2 * torch.einsum("ij,btjc->btic", lap, terms[-1]) - terms[-2])
+        gc = sum(t @ block.g.weight[k] for k, t in enumerate(terms)) + block.g.bias
+    if c_t > c_s:
+        res = h @ block.align.proj.weight[:, :, 0, 0].t()
+    elif c_t < c_s:
+        res = torch.cat([h, h.new_zeros(*h.shape[:3], c_s - c_t)], dim=-1)
+    else:
+        res = h
+    assert block.align.proj is None or block.align.proj.bias is None
+    s = torch.relu(gc + res)
+    ref = block.t2(s.permute(0, 3, 2, 1)).permute(0, 3, 2, 1)  # [B, T, N, C_o]
+    mu = ref.mean(dim=(2, 3), keepdim=True)
+    var = ref.var(dim=(2, 3), keepdim=True, unbiased=False)
+    ref = (ref - mu) / torch.sqrt(var + 1e-6) * block.norm.weight + block.norm.bias
+    out = block(x, g).permute(0, 3, 2, 1)
+    torch.testing.assert_close(out, ref, rtol=1e-6, atol=1e-6)
+    g1, = torch.autograd.grad(out.square().sum(), x)
+    g2, = torch.autograd.grad(ref.square().sum(), x)
+    torch.testing.assert_close(g1, g2, rtol=1e-6, atol=1e-6)
+
+
+def test_stgcn_output_bias_is_per_sensor():
+    """The authors' output layer adds a bias per sensor (per horizon here: one output channel each)."""
+    torch.manual_seed(0)
+    model = STGCN(STGCNConfig(in_channels=2, num_nodes=N, channels="8,4,8", t_out=3)).eval()
+    g = SensorGraph(_weights())
+    x = torch.randn(2, 12, N, 2)
+    base = model(x, g)
+    with torch.no_grad():
+        model.fc_bias[1, 4] += 2.0
+    diff = model(x, g) - base
+    expected = torch.zeros_like(base)
+    expected[:, 1, 4] = 2.0
+    torch.testing.assert_close(diff, expected, atol=1e-5, rtol=0)
