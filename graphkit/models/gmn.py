@@ -102,7 +102,8 @@ class GMN(nn.Module):
         self.bwd = nn.ModuleList(Mamba(h, d_state=cfg.d_state) for _ in range(cfg.num_layers))
         has_edges = self.edge_encoders is not None
         kind = ("gine" if has_edges else "gin") if cfg.local == "auto" else cfg.local
-        self.locals = nn.ModuleList(local_layer(kind, h, cfg.dropout, has_edges) for _ in range(cfg.num_layers))
+        self.locals = nn.ModuleList(local_layer(kind, h, cfg.dropout, has_edges, gated_residual=False)
+                                    for _ in range(cfg.num_layers))
         self.norms = nn.ModuleList(nn.BatchNorm1d(h) for _ in range(cfg.num_layers))
         self.dropout = nn.Dropout(cfg.dropout)
         self.head = nn.Sequential(nn.Linear(h, h), nn.ReLU(), nn.Linear(h, cfg.out_channels))

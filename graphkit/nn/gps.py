@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from graphkit.nn.gated_gcn import GatedGCNConv
 from graphkit.ops import check
 
 
@@ -26,11 +27,14 @@ def _norm(kind: str, channels: int) -> nn.Module:
 class GPSBlock(nn.Module):
     """``local``: a graphkit conv called as ``local(x, edge_index)`` or, with edge features,
     ``local(x, edge_index, edge_attr)``, returning ``h`` or ``(h, new edge features)`` (None: no local
-    branch); ``mixer``: a global mixer (None: none). GraphGPS's residual for the local branch is inside
-    its GatedGCN; here the block adds it for every local layer, to the node stream only. With a GatedGCN
-    built with ``residual=False`` this is *not* GraphGPS's layer: GraphGPS's GatedGCN also adds its input to
-    the edge stream (so from the second layer on the two differ), and its node output gets dropout once,
-    here twice. Known difference, to be fixed with the GPS rows rerun (issue 22)."""
+    branch); ``mixer``: a global mixer (None: none).
+
+    As in GraphGPS's ``GPSLayer``: a local layer's output gets dropout and the input added back
+    (``norm(x + dropout(local(x)))``), except a :class:`GatedGCNConv` built with ``residual=True`` (GraphGPS
+    builds its GatedGCN so), which applies its own dropout and adds its input to both the node and the edge
+    stream; the block then only normalises its node output (``norm(local(x))``). A GatedGCN with
+    ``residual=False`` gets the block's node residual and dropout but no edge residual: a different function
+    from the second layer on."""
 
     def __init__(self, channels: int, local: nn.Module | None, mixer: nn.Module | None, dropout: float = 0.0,
                  norm: str = "batch", mlp_ratio: int = 2):
@@ -39,6 +43,8 @@ class GPSBlock(nn.Module):
         if local is None and mixer is None:
             raise ValueError("a GPS block needs a local layer, a global mixer, or both")
         self.local, self.mixer = local, mixer
+        # GraphGPS's GatedGCN does its residual (node and edge streams) and dropout itself
+        self.local_residual_inside = isinstance(local, GatedGCNConv) and local.residual
         self.norm_local = _norm(norm, channels) if local is not None else None
         self.norm_global = _norm(norm, channels) if mixer is not None else None
         self.mlp = nn.Sequential(nn.Linear(channels, mlp_ratio * channels), nn.ReLU(), nn.Dropout(dropout),
@@ -61,7 +67,7 @@ class GPSBlock(nn.Module):
             h = self.local(x, edge_index) if edge_attr is None else self.local(x, edge_index, edge_attr)
             if isinstance(h, tuple):
                 h, edge_attr = h
-            out = out + self.norm_local(x + self.dropout(h))
+            out = out + self.norm_local(h if self.local_residual_inside else x + self.dropout(h))
         if self.mixer is not None:
             h = self.mixer(x, batch, batch_size, order)
             out = out + self.norm_global(x + self.dropout(h))
