@@ -44,6 +44,11 @@ class GPSConfig:
     mixer: str = "attention"
     ordering: str = "none"  # node order a Mamba mixer reads
     order_noise: float = 0.0  # degree ordering: U(0, noise) added to degrees while training
+    order_per_layer: bool = False  # a fresh ordering for every block (random tie-breaks drawn per layer)
+    eval_orderings: int = 1  # > 1: evaluation averages the mixer over this many random tie-break orderings
+    mamba_expand: int = 2  # Mamba mixer: inner width = expand * hidden
+    mamba_bidirectional: bool = True  # a second Mamba reads the order backwards (graphkit's variant)
+    mamba_bias: bool = True  # biases on the Mamba projections (mamba_ssm has none)
     d_state: int = 16
     encoding: str = "none"
     pe_dim: int = 16
@@ -64,6 +69,8 @@ class GPSConfig:
             raise ValueError("GPSConfig needs a local layer, a mixer, or both")
         if self.encoding != "none" and self.pe_dim >= self.hidden:
             raise ValueError(f"pe_dim ({self.pe_dim}) must be smaller than hidden ({self.hidden})")
+        if self.eval_orderings < 1 or self.mamba_expand < 1:
+            raise ValueError("GPSConfig.eval_orderings and mamba_expand must be >= 1")
         if self.hidden % self.heads:
             raise ValueError(f"hidden ({self.hidden}) must be divisible by heads ({self.heads})")
 
@@ -80,18 +87,21 @@ def _mixer(cfg: GPSConfig) -> nn.Module | None:
         return LinearAttentionMixer(cfg.hidden, cfg.heads, "elu" if cfg.mixer == "linear" else "performer",
                                     dropout=cfg.attn_dropout)
     if cfg.mixer == "mamba":
-        return MambaMixer(cfg.hidden, d_state=cfg.d_state)
+        return MambaMixer(cfg.hidden, d_state=cfg.d_state, expand=cfg.mamba_expand,
+                          bidirectional=cfg.mamba_bidirectional, bias=cfg.mamba_bias)
     return None
 
 
 def node_order(cfg: GPSConfig, edge_index: Tensor, batch: Tensor, num_nodes: int, num_graphs: int,
                training: bool) -> Tensor | None:
-    """The ordering a sequence mixer reads (None for permutation-invariant mixers)."""
+    """The ordering a sequence mixer reads (None for permutation-invariant mixers). Degree order: ties
+    broken at random (torch's global generator) while training and when evaluation averages several
+    orderings; by node id in a single-ordering evaluation."""
     if cfg.mixer != "mamba" or cfg.ordering == "none":
         return None if cfg.mixer != "mamba" else identity_order(batch)
     if cfg.ordering == "degree":
-        if training:  # Graph-Mamba: random tie-breaks (and optional jitter) while training
-            return degree_order(edge_index, batch, num_nodes, noise=cfg.order_noise, generator=torch.Generator())
+        if training or cfg.eval_orderings > 1:  # Graph-Mamba: random tie-breaks (and optional jitter)
+            return degree_order(edge_index, batch, num_nodes, noise=cfg.order_noise, random_ties=True)
         return degree_order(edge_index, batch, num_nodes)
     if cfg.ordering == "random":
         return random_order(batch)
@@ -142,8 +152,15 @@ class GraphGPS(nn.Module):
         """Node embeddings after the last block, ``[N, hidden]`` (before pooling and the head)."""
         h = self._encode(x, data, batch)
         e = encode_edges(self.cfg.inputs, self.edge_encoder, edge_attr)
-        order = node_order(self.cfg, edge_index, batch, h.size(0), num_graphs, self.training)
-        for block in self.blocks:
+        def orderings() -> Tensor | list[Tensor] | None:  # what one block's mixer reads
+            k = 1 if self.training else self.cfg.eval_orderings
+            drawn = [node_order(self.cfg, edge_index, batch, h.size(0), num_graphs, self.training) for _ in range(k)]
+            return drawn[0] if k == 1 else drawn
+
+        order = orderings()
+        for i, block in enumerate(self.blocks):
+            if i and self.cfg.order_per_layer:
+                order = orderings()
             h, e = block(h, edge_index, batch, num_graphs, e, order)
         return h
 

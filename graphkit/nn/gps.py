@@ -53,11 +53,14 @@ class GPSBlock(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor, batch_size: int,
-                edge_attr: Tensor | None = None, order: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+                edge_attr: Tensor | None = None,
+                order: Tensor | list[Tensor] | None = None) -> tuple[Tensor, Tensor | None]:
         """``(node features, edge features)``; edge features are the local layer's update when it returns
-        one (GatedGCN), else passed through."""
+        one (GatedGCN), else passed through. ``order``: the node ordering the mixer reads, or a list of
+        orderings whose mixer outputs are averaged (Graph-Mamba's evaluation over random tie-breaks)."""
+        orders = order if isinstance(order, (list, tuple)) else [order]
         check.check_same_device(("x", x), ("edge_index", edge_index), ("batch", batch), ("edge_attr", edge_attr),
-                                ("order", order), ("GPSBlock's weights", self))
+                                *(("order", o) for o in orders), ("GPSBlock's weights", self))
         check.check_size(batch_size, "batch_size")
         check.check_features(x, name="x", min_dim=2, max_dim=2)
         check.check_width(x, self.channels, "x", "the block's width")
@@ -69,6 +72,10 @@ class GPSBlock(nn.Module):
                 h, edge_attr = h
             out = out + self.norm_local(h if self.local_residual_inside else x + self.dropout(h))
         if self.mixer is not None:
-            h = self.mixer(x, batch, batch_size, order)
+            h = self.mixer(x, batch, batch_size, orders[0])
+            for o in orders[1:]:
+                h = h + self.mixer(x, batch, batch_size, o)
+            if len(orders) > 1:
+                h = h / len(orders)
             out = out + self.norm_global(x + self.dropout(h))
         return self.norm_out(out + self.mlp(out)), edge_attr

@@ -125,12 +125,13 @@ class Mamba(nn.Module):
     the scan stops at each sequence's end and spends nothing on them."""
 
     def __init__(self, channels: int, d_state: int = 16, d_conv: int = 4, expand: int = 2,
-                 dt_min: float = 1e-3, dt_max: float = 0.1):
+                 dt_min: float = 1e-3, dt_max: float = 0.1, bias: bool = True):
+        """``bias``: biases on the input and output projections (``mamba_ssm.Mamba`` has none: ``False``)."""
         super().__init__()
         inner = expand * channels
         self.inner, self.d_state = inner, d_state
         self.dt_rank = math.ceil(channels / 16)
-        self.in_proj = nn.Linear(channels, 2 * inner)
+        self.in_proj = nn.Linear(channels, 2 * inner, bias=bias)
         self.conv = nn.Conv1d(inner, inner, d_conv, groups=inner, padding=d_conv - 1)
         self.x_proj = nn.Linear(inner, self.dt_rank + 2 * d_state, bias=False)
         self.dt_proj = nn.Linear(self.dt_rank, inner)
@@ -139,7 +140,7 @@ class Mamba(nn.Module):
             self.dt_proj.bias.copy_(dt + torch.log(-torch.expm1(-dt)))
         self.A_log = nn.Parameter(torch.log(torch.arange(1, d_state + 1, dtype=torch.float32)).repeat(inner, 1))
         self.D = nn.Parameter(torch.ones(inner))
-        self.out_proj = nn.Linear(inner, channels)
+        self.out_proj = nn.Linear(inner, channels, bias=bias)
 
     def forward(self, seq: Tensor, mask: Tensor) -> Tensor:
         b, length, _ = seq.shape
@@ -167,14 +168,18 @@ def reverse_within_graphs(order: Tensor, batch: Tensor, batch_size: int) -> Tens
 
 
 class MambaMixer(nn.Module):
-    """Bidirectional Mamba over each graph's nodes in the order given: one layer reads the sequence forwards,
-    a second (own weights) reads it backwards, outputs summed (Graph-Mamba's bidirectional mixer)."""
+    """Mamba over each graph's nodes in the order given.
+
+    ``bidirectional=False`` with ``expand=1, bias=False`` is Graph-Mamba's mixer as its authors' code builds
+    it (one ``mamba_ssm.Mamba(d_model, d_state=16, d_conv=4, expand=1)`` reading the nodes once, in the
+    order given; :class:`~graphkit.models.GraphMambaConfig`). The default is graphkit's variant: a second
+    layer with its own weights reads the sequence backwards, outputs summed, ``expand=2`` with biases."""
 
     def __init__(self, channels: int, d_state: int = 16, d_conv: int = 4, expand: int = 2,
-                 bidirectional: bool = True):
+                 bidirectional: bool = True, bias: bool = True):
         super().__init__()
-        self.forward_layer = Mamba(channels, d_state, d_conv, expand)
-        self.backward_layer = Mamba(channels, d_state, d_conv, expand) if bidirectional else None
+        self.forward_layer = Mamba(channels, d_state, d_conv, expand, bias=bias)
+        self.backward_layer = Mamba(channels, d_state, d_conv, expand, bias=bias) if bidirectional else None
 
     def forward(self, x: Tensor, batch: Tensor, batch_size: int, order: Tensor | None = None) -> Tensor:
         check_mixer_input(x, batch, batch_size, self.forward_layer.in_proj.in_features, self)

@@ -38,10 +38,13 @@ def random_order(batch: Tensor, generator: torch.Generator | None = None) -> Ten
 
 
 def degree_order(edge_index: Tensor, batch: Tensor, num_nodes: int, noise: float = 0.0,
-                 generator: torch.Generator | None = None, descending: bool = False) -> Tensor:
+                 generator: torch.Generator | None = None, descending: bool = False,
+                 random_ties: bool = False) -> Tensor:
     """Nodes of each graph by (in-)degree, ascending unless ``descending``.
 
-    Ties are broken uniformly at random when ``generator`` is given (or by node id otherwise);
+    Ties are broken uniformly at random when ``random_ties`` (torch's global generator, so
+    ``torch.manual_seed`` and the trainer's checkpoints fix the draws) or when ``generator`` is given
+    (or by node id otherwise);
     ``noise > 0`` adds ``U(0, noise)`` to the degrees first (Graph-Mamba perturbs the order during
     training this way), so nodes whose degrees differ by less than ``noise`` may swap.
     """
@@ -49,7 +52,7 @@ def degree_order(edge_index: Tensor, batch: Tensor, num_nodes: int, noise: float
     deg = degree(edge_index[1], num_nodes, dtype=torch.float64)
     if descending:
         deg = -deg
-    if noise > 0 or generator is not None:
+    if noise > 0 or generator is not None or random_ties:
         u = torch.rand(num_nodes, generator=generator, dtype=torch.float64, device="cpu").to(deg.device)
         deg = deg + (u * noise if noise > 0 else u * 0.5)  # < 1: reorders only equal degrees
     return _sort_within_graphs(batch, deg)

@@ -39,7 +39,8 @@ MODELS = {
     "gps": lambda: GraphGPS(GPSConfig(**SMALL, encoding="lap+rwse")),
     "gps-linear": lambda: GraphGPS(GPSConfig(**SMALL, mixer="linear", encoding="rwse")),
     "gps-mpnn-only": lambda: GraphGPS(GPSConfig(**SMALL, mixer="none", local="gine")),
-    "graph-mamba": lambda: GraphGPS(GraphMambaConfig(**SMALL, encoding="rwse")),
+    # one ordering at evaluation: the authors' 5 random ones make eval outputs random (tested below)
+    "graph-mamba": lambda: GraphGPS(GraphMambaConfig(**SMALL, encoding="rwse", eval_orderings=1)),
     "gmn": lambda: GMN(GMNConfig(hidden=16, num_layers=2, hops=3, d_state=4, mol=True)),
 }
 
@@ -290,3 +291,51 @@ def test_gps_gatedgcn_layers_equal_graphgps():
     for a, b in zip(g1, g2):
         torch.testing.assert_close(a, b)
     assert all(blk.local.residual and blk.local_residual_inside for blk in blocks)
+
+
+def test_graph_mamba_is_the_authors_mixer():
+    """Graph-Mamba as its authors' code builds it: one Mamba (expand=1, no projection biases) reading each
+    graph's nodes once in the order given (written out graph by graph, float64), no reversed pass; orderings
+    by degree with random tie-breaks drawn per layer; evaluation averages the mixer over 5 orderings."""
+    from graphkit.nn import GPSBlock, MambaMixer
+    from graphkit.ops import degree_order
+
+    torch.manual_seed(0)
+    model = GraphGPS(GraphMambaConfig(**SMALL))
+    for blk in model.blocks:
+        mixer = blk.mixer
+        assert isinstance(mixer, MambaMixer) and mixer.backward_layer is None
+        assert mixer.forward_layer.inner == SMALL["hidden"]  # expand=1
+        assert mixer.forward_layer.in_proj.bias is None and mixer.forward_layer.out_proj.bias is None
+    mixer = MambaMixer(6, d_state=4, expand=1, bidirectional=False, bias=False).double()
+    x = torch.randn(9, 6, dtype=torch.float64, requires_grad=True)
+    batch = torch.tensor([0, 0, 0, 0, 1, 1, 1, 1, 1])
+    order = torch.tensor([2, 0, 3, 1, 8, 4, 6, 5, 7])
+    out = mixer(x, batch, 2, order)
+    ref = torch.zeros_like(x)
+    for gid in range(2):
+        nodes = order[batch[order] == gid]  # the graph's nodes in the order read
+        seq = mixer.forward_layer(x[nodes].unsqueeze(0), torch.ones(1, nodes.numel(), dtype=torch.bool))[0]
+        ref = ref.index_put((nodes,), seq)
+    torch.testing.assert_close(out, ref)
+    g1, = torch.autograd.grad(out.square().sum(), x)
+    g2, = torch.autograd.grad(ref.square().sum(), x)
+    torch.testing.assert_close(g1, g2)
+    # a block given several orderings averages the mixer over them
+    blk = GPSBlock(6, None, mixer, 0.0, "none").double().eval()
+    other = torch.tensor([3, 2, 1, 0, 7, 8, 4, 5, 6])
+    both = blk(x, torch.zeros(2, 0, dtype=torch.long), batch, 2, None, [order, other])[0]
+    mix = (mixer(x, batch, 2, order) + mixer(x, batch, 2, other)) / 2
+    torch.testing.assert_close(both, blk.norm_out((x + mix) + blk.mlp(x + mix)))
+    # degree orders with random ties: degrees ascend, equal degrees come in varying order
+    ei = torch.tensor([[0, 1, 1, 2, 2, 3, 3, 0], [1, 0, 2, 1, 3, 2, 0, 3]])  # a 4-cycle: all degree 2
+    seen = {tuple(degree_order(ei, torch.zeros(4, dtype=torch.long), 4, random_ties=True).tolist())
+            for _ in range(20)}
+    assert len(seen) > 1
+    # evaluation: 5 random orderings per layer, so two calls differ unless the generator is reset
+    batch_ = Batch.from_data_list([_mol(n, s) for s, n in enumerate((6, 9))])
+    model.eval()
+    torch.manual_seed(1)
+    a = model(batch_)
+    torch.manual_seed(1)
+    assert torch.equal(model(batch_), a)
