@@ -56,6 +56,8 @@ from graphkit.models import (
     MolGNN,
     MolGNNConfig,
     NSDConfig,
+    PaperSTTN,
+    PaperSTTNConfig,
     SAGEConfig,
     STGCNConfig,
     STTNConfig,
@@ -272,7 +274,10 @@ MODELS: dict[str, tuple[Callable[[Loaded], Any], str]] = {
     "gwnet": (_traffic(GraphWaveNetConfig, GraphWaveNet), "Graph WaveNet: adaptive adjacency + dilated causal conv"),
     "vn-stgnn": (_traffic(VirtualNodeSTGNNConfig, GraphWaveNet),
                  "virtual-node ST-GNN (Cao et al. 2025): semi-adaptive adjacency with virtual nodes"),
-    "sttn": (_traffic(STTNConfig, STTN), "STTN: spatial transformer (+ road-graph GCN) and temporal transformer"),
+    "sttn": (_traffic(STTNConfig, STTN), "STTN as its authors' code computes it: spatial (+ Chebyshev GCN) and "
+             "temporal transformers over concatenated position tables"),
+    "sttn-paper": (_traffic(PaperSTTNConfig, PaperSTTN),
+                   "graphkit's earlier reading of the STTN paper (multi-head, added embeddings, gated GCN fusion)"),
     "tgcn": (_traffic(TGCNConfig, TGCN), "T-GCN: graph-convolutional GRU"),
 }
 

@@ -14,10 +14,11 @@ from graphkit.models.sage import SAGE, SAGEConfig
 from graphkit.models.graph_wavenet import GraphWaveNet, GraphWaveNetConfig, VirtualNodeSTGNNConfig
 from graphkit.models.stgcn import STGCN, STGCNConfig
 from graphkit.models.sttn import STTN, STTNConfig
+from graphkit.models.sttn_paper import PaperSTTN, PaperSTTNConfig
 from graphkit.models.tgcn import TGCN, TGCNConfig
 
-__all__ = ["GAT", "GATConfig", "GMN", "GMNConfig", "GPSConfig", "GraphGPS", "GraphMambaConfig", "GCN", "GCNConfig", "GIN", "GINConfig",
-           "HypergraphNet", "HypergraphNetConfig", "LinkConfig", "LinkModel",
-           "MLP", "MLPConfig", "MolGNN", "MolGNNConfig", "NSD", "NSDConfig", "SAGE", "SAGEConfig",
-           "STGCN", "STGCNConfig", "STTN", "STTNConfig", "TGCN", "TGCNConfig", "GraphWaveNet", "GraphWaveNetConfig",
-           "VirtualNodeSTGNNConfig"]
+__all__ = ["GAT", "GATConfig", "GMN", "GMNConfig", "GPSConfig", "GraphGPS", "GraphMambaConfig", "GCN", "GCNConfig",
+           "GIN", "GINConfig", "HypergraphNet", "HypergraphNetConfig", "LinkConfig", "LinkModel",
+           "MLP", "MLPConfig", "MolGNN", "MolGNNConfig", "NSD", "NSDConfig", "PaperSTTN", "PaperSTTNConfig",
+           "SAGE", "SAGEConfig", "STGCN", "STGCNConfig", "STTN", "STTNConfig", "TGCN", "TGCNConfig", "GraphWaveNet",
+           "GraphWaveNetConfig", "VirtualNodeSTGNNConfig"]

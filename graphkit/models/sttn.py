@@ -1,8 +1,33 @@
-"""STTN (Xu et al. 2020): spatial and temporal transformer blocks.
+"""STTN (Xu et al. 2020) as its authors' code computes it (github.com/xumingxingsjtu/STTN, TensorFlow).
+
+* Inputs pass a 1x1 map to ``input_channels`` (their "aggregation", 32 wide).
+* Each block (their ``sttn_conv_block``; their configuration has one, 64 wide):
+
+  - learned position tables are *concatenated* to the features: a ``[N, N]`` spatial table (row ``i`` for
+    sensor ``i``) and a ``[T, T]`` temporal table (row ``t`` for step ``t``);
+  - spatial layer: ``relu(transformer_over_sensors(h) + proj(h) + 0.1 * cheb_gconv(h))``, where the
+    transformer is one BERT layer with a single head (a bias-free projection of the input to the width
+    first, attention, output map, residual and layer norm, a 128-wide ReLU feed-forward, residual and
+    layer norm), ``proj`` a bias-free 1x1 map and ``cheb_gconv`` a Chebyshev graph convolution of order
+    ``ks`` on the scaled Laplacian;
+  - temporal layer: another ``[T, T]`` table concatenated, then ``relu(transformer_over_steps(h) +
+    align(h))`` per sensor;
+  - a layer norm over ``[N, C]`` (epsilon 1e-6).
+
+* Output (their ``output_layer``): a ReLU temporal convolution over the whole window with the last step as
+  residual, a layer norm over ``[N, C]``, a 1x1 map to 512 with a bias per sensor, dropout, and a 1x1 map
+  to the output with a bias per sensor.
+
+Deliberate differences, both as for STGCN: their code predicts one step and rolls out longer horizons by
+feeding predictions back; here the last map has ``t_out`` channels, one per horizon, each with its own
+per-sensor bias (with ``t_out=1`` it is theirs). Their position tables are read from graph collections
+that their main script fills under another name, so their starting values are not what the code intends;
+here they start from N(0, 0.02), their initializer for every other weight. The layer norms inside the
+transformer use BERT's epsilon, 1e-12. :class:`~graphkit.models.sttn_paper.PaperSTTN` is graphkit's earlier
+reading of the paper (``--model sttn-paper``).
 
 Calling convention (every forecasting model): ``model(x, graph) -> [B, t_out, N]`` with
-``x: [B, t_in, N, F]`` scaled inputs and ``graph`` a :class:`~graphkit.nn.temporal.SensorGraph`
-(see :mod:`graphkit.models.forecast_input`).
+``x: [B, t_in, N, F]`` scaled inputs and ``graph`` a :class:`~graphkit.nn.temporal.SensorGraph`.
 """
 from __future__ import annotations
 
@@ -13,90 +38,134 @@ import torch
 from torch import Tensor, nn
 
 from graphkit.models.forecast_input import check_forecast_input
-from graphkit.nn.temporal import SensorGraph
-from graphkit.ops import propagate_nodes
+from graphkit.nn.temporal import ChebGraphConv, SensorGraph
 
 
 @dataclass
 class STTNConfig:
-    """STTN (Xu et al. 2020): blocks of a spatial transformer (multi-head attention over sensors, with a
-    learned spatial embedding, fused by a gate with a graph convolution on the fixed road graph) and a
-    temporal transformer (attention over steps per sensor); a 1x1 head maps steps to horizons."""
+    """The authors' STTN; defaults are their configuration (one 64-wide block, inputs mapped to 32,
+    Chebyshev order 3, a 128-wide feed-forward, a 512-wide output layer, dropout 0.1)."""
 
     in_channels: int = 2
     num_nodes: int = 207
     t_in: int = 12
     t_out: int = 12
+    input_channels: int = 32
     hidden: int = 64
-    heads: int = 4
-    blocks: int = 2
-    dropout: float = 0.0
-    ff_mult: int = 4
+    blocks: int = 1
+    ks: int = 3
+    ff: int = 128
+    head_hidden: int = 512
+    dropout: float = 0.1
 
     def __post_init__(self):
-        if self.hidden % self.heads:
-            raise ValueError(f"hidden ({self.hidden}) must be divisible by heads ({self.heads})")
+        for name in ("in_channels", "num_nodes", "t_in", "t_out", "input_channels", "hidden", "blocks", "ks", "ff",
+                     "head_hidden"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"STTNConfig.{name} must be >= 1, got {getattr(self, name)}")
 
 
-class _TransformerLayer(nn.Module):
-    def __init__(self, dim: int, heads: int, dropout: float, ff_mult: int):
+class LastAxisAlign(nn.Module):
+    """Channels-last width change of a residual: a bias-free linear map (wider input, or any other width when
+    ``always_project``), zero channels appended (narrower input), or the identity."""
+
+    def __init__(self, c_in: int, c_out: int, always_project: bool = False):
         super().__init__()
-        self.attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
-        self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
-        self.ff = nn.Sequential(nn.Linear(dim, ff_mult * dim), nn.ReLU(), nn.Linear(ff_mult * dim, dim))
-        self.drop = nn.Dropout(dropout)
+        self.c_in, self.c_out = c_in, c_out
+        project = c_in > c_out or (always_project and c_in != c_out)
+        self.proj = nn.Linear(c_in, c_out, bias=False) if project else None
 
-    def forward(self, q: Tensor, x: Tensor) -> Tensor:
-        """``q``: the input plus its position embeddings, used as queries, keys *and* values (so the values carry
-        the embeddings too); ``x``: the input without them, the residual stream. ``[S, L, D]``. This is
-        graphkit's reading of the STTN paper, not the authors' code (issue 22 lists the differences)."""
-        h = self.norm1(x + self.drop(self.attn(q, q, q, need_weights=False)[0]))
-        return self.norm2(h + self.drop(self.ff(h)))
+    def forward(self, x: Tensor) -> Tensor:
+        if self.proj is not None:
+            return self.proj(x)
+        if self.c_in < self.c_out:
+            return nn.functional.pad(x, (0, self.c_out - self.c_in))
+        return x
+
+
+class BertLayer(nn.Module):
+    """One single-head BERT encoder layer over ``[S, L, C_in]`` sequences, the width first changed to
+    ``width`` (:class:`LastAxisAlign`): ``a = LN(x + drop(W_o attention(x)))``, ``LN(a + drop(FF(a)))``."""
+
+    def __init__(self, c_in: int, width: int, ff: int, dropout: float):
+        super().__init__()
+        self.inp = LastAxisAlign(c_in, width)
+        self.query, self.key, self.value = (nn.Linear(width, width) for _ in range(3))
+        self.out = nn.Linear(width, width)
+        self.norm1 = nn.LayerNorm(width, eps=1e-12)
+        self.ff1, self.ff2 = nn.Linear(width, ff), nn.Linear(ff, width)
+        self.norm2 = nn.LayerNorm(width, eps=1e-12)
+        self.drop = nn.Dropout(dropout)
+        self.scale = 1.0 / math.sqrt(width)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.inp(x)
+        scores = (self.query(h) @ self.key(h).transpose(-1, -2)) * self.scale
+        ctx = self.drop(torch.softmax(scores, dim=-1)) @ self.value(h)
+        a = self.norm1(h + self.drop(self.out(ctx)))
+        return self.norm2(a + self.drop(self.ff2(torch.relu(self.ff1(a)))))
+
+
+def _table(rows: int, cols: int) -> nn.Parameter:
+    return nn.Parameter(nn.init.trunc_normal_(torch.empty(rows, cols), std=0.02, a=-0.04, b=0.04))
 
 
 class STTNBlock(nn.Module):
-    """One spatial-temporal transformer block: attention over sensors at each step, then over steps per sensor."""
-    def __init__(self, cfg: STTNConfig):
-        super().__init__()
-        d = cfg.hidden
-        self.spatial_embed = nn.Parameter(torch.randn(cfg.num_nodes, d) / math.sqrt(d))
-        self.temporal_embed = nn.Parameter(torch.randn(cfg.t_in, d) / math.sqrt(d))
-        self.spatial = _TransformerLayer(d, cfg.heads, cfg.dropout, cfg.ff_mult)
-        self.gcn = nn.Linear(d, d)
-        self.gate_s, self.gate_g = nn.Linear(d, d), nn.Linear(d, d)
-        self.temporal = _TransformerLayer(d, cfg.heads, cfg.dropout, cfg.ff_mult)
+    """One block of the authors' STTN: position tables, spatial layer, temporal layer, layer norm over
+    ``[N, C]``. ``[B, T, N, C_in] -> [B, T, N, width]``."""
 
-    def forward(self, h: Tensor, graph: SensorGraph) -> Tensor:
-        b, t, n, d = h.shape
-        # spatial: sensors attend to sensors at each step (dynamic dependencies) ...
-        hs = h.reshape(b * t, n, d)
-        xs = self.spatial(hs + self.spatial_embed, hs).reshape(b, t, n, d)
-        # ... fused with a graph convolution over the fixed road graph
-        xg = torch.relu(self.gcn(propagate_nodes(graph.gcn(), h, node_dim=2)))
-        g = torch.sigmoid(self.gate_s(xs) + self.gate_g(xg))
-        h = h + g * xs + (1 - g) * xg
-        # temporal: each sensor's steps attend to each other
-        ht = h.permute(0, 2, 1, 3).reshape(b * n, t, d)
-        ht = self.temporal(ht + self.temporal_embed[:t], ht)
-        return ht.reshape(b, n, t, d).permute(0, 2, 1, 3)
+    def __init__(self, c_in: int, width: int, num_nodes: int, t_in: int, ks: int, ff: int, dropout: float):
+        super().__init__()
+        c_pos = c_in + num_nodes + t_in
+        self.spatial_table, self.temporal_table = _table(num_nodes, num_nodes), _table(t_in, t_in)
+        self.spatial_residual = LastAxisAlign(c_pos, width, always_project=True)
+        self.gconv = ChebGraphConv(c_pos, width, ks)
+        self.spatial = BertLayer(c_pos, width, ff, dropout)
+        self.temporal_table2 = _table(t_in, t_in)
+        self.temporal_residual = LastAxisAlign(width + t_in, width)
+        self.temporal = BertLayer(width + t_in, width, ff, dropout)
+        self.norm = nn.LayerNorm([num_nodes, width], eps=1e-6)
+
+    def forward(self, x: Tensor, graph: SensorGraph) -> Tensor:
+        b, t, n, _ = x.shape
+        x = torch.cat([x, self.spatial_table.expand(b, t, n, n),
+                       self.temporal_table[:t, None, :].expand(b, t, n, t)], dim=-1)
+        gc = self.gconv(x.permute(0, 3, 2, 1), graph.scaled_laplacian()).permute(0, 3, 2, 1)
+        s = self.spatial(x.reshape(b * t, n, -1)).reshape(b, t, n, -1)
+        h = torch.relu(s + self.spatial_residual(x) + 0.1 * gc)
+        h = torch.cat([h, self.temporal_table2[:t, None, :].expand(b, t, n, t)], dim=-1)
+        o = self.temporal(h.transpose(1, 2).reshape(b * n, t, -1)).reshape(b, n, t, -1).transpose(1, 2)
+        return self.norm(torch.relu(o + self.temporal_residual(h)))
 
 
 class STTN(nn.Module):
-    """STTN (Xu et al. 2020): spatial transformers (dynamic sensor-to-sensor attention plus a fixed graph
-    convolution) and temporal transformers, stacked; ``model(x [B, T, N, F], SensorGraph) -> [B, t_out, N]``.
-    """
+    """STTN (Xu et al. 2020) as its authors' code computes it (see the module docstring for the one
+    deliberate difference, one output channel per horizon). ``model(x [B, T, N, F], SensorGraph) ->
+    [B, t_out, N]``."""
+
     def __init__(self, cfg: STTNConfig):
         super().__init__()
         self.cfg = cfg
-        self.inp = nn.Linear(cfg.in_channels, cfg.hidden)
-        self.blocks = nn.ModuleList(STTNBlock(cfg) for _ in range(cfg.blocks))
-        self.time_head = nn.Conv2d(cfg.t_in, cfg.t_out, 1)
-        self.out = nn.Sequential(nn.ReLU(), nn.Linear(cfg.hidden, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 1))
+        n, t, d = cfg.num_nodes, cfg.t_in, cfg.hidden
+        self.inp = nn.Linear(cfg.in_channels, cfg.input_channels)
+        self.blocks = nn.ModuleList(
+            STTNBlock(cfg.input_channels if i == 0 else d, d, n, t, cfg.ks, cfg.ff, cfg.dropout)
+            for i in range(cfg.blocks))
+        self.out_conv = nn.Linear(t * d, d)  # a temporal convolution whose kernel is the whole window
+        self.out_norm = nn.LayerNorm([n, d], eps=1e-6)
+        self.fc1 = nn.Linear(d, cfg.head_hidden, bias=False)
+        self.fc1_bias = nn.Parameter(torch.zeros(n, cfg.head_hidden))  # per sensor
+        self.fc2 = nn.Linear(cfg.head_hidden, cfg.t_out, bias=False)
+        self.fc2_bias = nn.Parameter(torch.zeros(cfg.t_out, n))  # per horizon and sensor
+        self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, x: Tensor, graph: SensorGraph) -> Tensor:
         check_forecast_input(x, graph, self.cfg.t_in, self.cfg.in_channels)
-        h = self.inp(x)  # [B, T, N, D]
+        h = self.inp(x)  # [B, T, N, C]
         for block in self.blocks:
             h = block(h, graph)
-        h = self.time_head(h)  # [B, t_out, N, D]: steps -> horizons
-        return self.out(h)[..., 0]
+        b, t, n, d = h.shape
+        z = torch.relu(self.out_conv(h.transpose(1, 2).reshape(b, n, t * d)) + h[:, -1])  # [B, N, d]
+        z = self.out_norm(z)
+        y = self.fc2(self.drop(self.fc1(z) + self.fc1_bias))  # [B, N, t_out]
+        return y.transpose(1, 2) + self.fc2_bias

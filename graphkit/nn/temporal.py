@@ -95,10 +95,13 @@ class SensorGraph:
 
 
 class GatedTemporalConv(nn.Module):
-    """STGCN's temporal convolution: kernel ``kt`` over time, GLU gate (or ReLU / sigmoid), residual input.
+    """STGCN's temporal convolution (the authors' ``temporal_conv_layer``): kernel ``kt`` over time, then
+    ``glu``: ``(P + res) * sigmoid(Q)``, ``relu``: ``relu(h + res)``, or ``sigmoid``: ``sigmoid(h)`` (no
+    residual, as in their code).
 
     ``[B, C_in, N, T] -> [B, C_out, N, T - kt + 1]``; the residual is the input's last ``T - kt + 1``
-    steps, channels matched by a 1x1 convolution (C_in > C_out) or zero padding (C_in < C_out).
+    steps, channels matched by a 1x1 convolution (C_in > C_out; its bias, which theirs lacks, adds to the
+    convolution's and changes nothing) or zero padding (C_in < C_out).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kt: int, act: str = "glu"):
@@ -107,9 +110,12 @@ class GatedTemporalConv(nn.Module):
             raise ValueError(f"act must be 'glu', 'relu' or 'sigmoid', got {act!r}")
         self.kt, self.act, self.out_channels = kt, act, out_channels
         self.conv = nn.Conv2d(in_channels, out_channels * (2 if act == "glu" else 1), (1, kt))
-        self.align = nn.Conv2d(in_channels, out_channels, 1) if in_channels > out_channels else None
+        self.align = (nn.Conv2d(in_channels, out_channels, 1)
+                      if in_channels > out_channels and act != "sigmoid" else None)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.act == "sigmoid":
+            return torch.sigmoid(self.conv(x))
         res = x[..., self.kt - 1:]
         if self.align is not None:
             res = self.align(res)
@@ -119,7 +125,7 @@ class GatedTemporalConv(nn.Module):
         if self.act == "glu":
             p, q = h.chunk(2, dim=1)
             return (p + res) * torch.sigmoid(q)
-        return torch.relu(h + res) if self.act == "relu" else torch.sigmoid(h + res)
+        return torch.relu(h + res)
 
 
 class ChebGraphConv(nn.Module):

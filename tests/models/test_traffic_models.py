@@ -11,6 +11,8 @@ from graphkit.models import (
     TGCN,
     GraphWaveNet,
     GraphWaveNetConfig,
+    PaperSTTN,
+    PaperSTTNConfig,
     STGCNConfig,
     STTNConfig,
     TGCNConfig,
@@ -142,7 +144,8 @@ MODELS = {
     "vn-stgnn": lambda: GraphWaveNet(VirtualNodeSTGNNConfig(in_channels=2, num_nodes=N, residual_channels=8,
                                                             dilation_channels=8, skip_channels=16, end_channels=16,
                                                             virtual_nodes=3)),
-    "sttn": lambda: STTN(STTNConfig(in_channels=2, num_nodes=N, hidden=8, heads=2)),
+    "sttn": lambda: STTN(STTNConfig(in_channels=2, num_nodes=N, input_channels=4, hidden=8, ff=16, head_hidden=16)),
+    "sttn-paper": lambda: PaperSTTN(PaperSTTNConfig(in_channels=2, num_nodes=N, hidden=8, heads=2)),
     "tgcn": lambda: TGCN(TGCNConfig(in_channels=2, num_nodes=N, hidden=8)),
 }
 
@@ -153,8 +156,10 @@ def _permute_node_params(model, perm):
         for name, p in model.named_parameters():
             if name.endswith(("norm.weight", "norm.bias")) and p.dim() == 2 and p.size(0) == N:
                 p.copy_(p[perm])
-            elif name.endswith("fc_bias"):  # STGCN's per-sensor output bias [t_out, N]
+            elif name.endswith(("fc_bias", "fc2_bias")):  # per-sensor output biases [t_out, N]
                 p.copy_(p[:, perm])
+            elif name.endswith(("fc1_bias", "spatial_table")):  # STTN: [N, *] rows per sensor
+                p.copy_(p[perm])
             elif name.endswith(("nodevec1", "sensor_embed", "spatial_embed")):
                 p.copy_(p[perm])
             elif name.endswith("nodevec2"):
@@ -213,7 +218,9 @@ def test_models_reject_bad_inputs():
     with pytest.raises(ValueError, match="three positive sizes"):
         STGCNConfig(channels="64,16")
     with pytest.raises(ValueError, match="divisible"):
-        STTNConfig(hidden=10, heads=4)
+        PaperSTTNConfig(hidden=10, heads=4)
+    with pytest.raises(ValueError, match="hidden must be >= 1"):
+        STTNConfig(hidden=0)
     with pytest.raises(ValueError, match="virtual_nodes >= 1"):
         VirtualNodeSTGNNConfig(virtual_nodes=0)
 
@@ -322,3 +329,81 @@ def test_stgcn_output_bias_is_per_sensor():
     expected = torch.zeros_like(base)
     expected[:, 1, 4] = 2.0
     torch.testing.assert_close(diff, expected, atol=1e-5, rtol=0)
+
+
+def test_temporal_conv_sigmoid_has_no_residual():
+    """The authors' temporal_conv_layer with act 'sigmoid' returns sigmoid(conv(x)) (STGCN's output block)."""
+    from graphkit.nn.temporal import GatedTemporalConv
+
+    torch.manual_seed(0)
+    conv = GatedTemporalConv(4, 4, 1, "sigmoid").double()
+    x = torch.randn(2, 4, N, 5, dtype=torch.float64)
+    torch.testing.assert_close(conv(x), torch.sigmoid(conv.conv(x)))
+    assert conv.align is None
+
+
+def _ln(h, norm):
+    """Layer norm over the trailing dims of ``norm.normalized_shape``, written out."""
+    dims = tuple(range(-len(norm.normalized_shape), 0))
+    mu = h.mean(dim=dims, keepdim=True)
+    var = h.var(dim=dims, keepdim=True, unbiased=False)
+    return (h - mu) / torch.sqrt(var + norm.eps) * norm.weight + norm.bias
+
+
+def _align(h, lin, width, always=False):
+    c = h.size(-1)
+    if c > width or (always and c != width):
+        return h @ lin.weight.t()
+    if c < width:
+        return torch.cat([h, h.new_zeros(*h.shape[:-1], width - c)], dim=-1)
+    return h
+
+
+def _bert(layer, seq):
+    """One single-head BERT layer on one sequence [L, C] (their transformer with one layer and one head)."""
+    d = layer.out.in_features
+    h = _align(seq, layer.inp.proj, d)
+    q, k, v = (h @ m.weight.t() + m.bias for m in (layer.query, layer.key, layer.value))
+    att = torch.softmax(q @ k.t() / d ** 0.5, dim=-1) @ v
+    a = _ln(h + att @ layer.out.weight.t() + layer.out.bias, layer.norm1)
+    f = torch.relu(a @ layer.ff1.weight.t() + layer.ff1.bias) @ layer.ff2.weight.t() + layer.ff2.bias
+    return _ln(a + f, layer.norm2)
+
+
+def test_sttn_is_the_authors_function():
+    """STTN written out as the authors' TensorFlow code computes it (sequence by sequence, dense Chebyshev
+    polynomials, float64, eval mode), two blocks: outputs and input gradients equal the model's."""
+    torch.manual_seed(0)
+    t_in, d = 6, 8
+    cfg = STTNConfig(in_channels=2, num_nodes=N, t_in=t_in, t_out=2, input_channels=5, hidden=d, blocks=2, ks=3,
+                     ff=16, head_hidden=12)
+    model = STTN(cfg).double().eval()
+    with torch.no_grad():  # every bias and table away from its start, so each term shows
+        for p in model.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    g = SensorGraph(_weights().double())
+    lap = _dense(g.scaled_laplacian()).double()
+    x = torch.randn(2, t_in, N, 2, dtype=torch.float64, requires_grad=True)
+    h = x @ model.inp.weight.t() + model.inp.bias
+    for blk in model.blocks:
+        b, t, n, _ = h.shape
+        pos = torch.cat([h, blk.spatial_table.expand(b, t, n, n), blk.temporal_table[:, None, :].expand(b, t, n, t)],
+                        dim=-1)
+        cheb = [pos, torch.einsum("ij,btjc->btic", lap, pos)]
+        cheb.append(2 * torch.einsum("ij,btjc->btic", lap, cheb[1]) - cheb[0])
+        gc = sum(tk @ blk.gconv.weight[k] for k, tk in enumerate(cheb)) + blk.gconv.bias
+        s = torch.stack([torch.stack([_bert(blk.spatial, pos[i, j]) for j in range(t)]) for i in range(b)])
+        hs = torch.relu(s + _align(pos, blk.spatial_residual.proj, d, always=True) + 0.1 * gc)
+        ht = torch.cat([hs, blk.temporal_table2[:, None, :].expand(b, t, n, t)], dim=-1)
+        o = torch.stack([torch.stack([_bert(blk.temporal, ht[i, :, v]) for v in range(n)], dim=1) for i in range(b)])
+        h = _ln(torch.relu(o + _align(ht, blk.temporal_residual.proj, d)), blk.norm)
+    w = model.out_conv.weight.view(d, t_in, d)  # the whole-window temporal kernel [out, step, in]
+    z = torch.relu(torch.einsum("btnc,otc->bno", h, w) + model.out_conv.bias + h[:, -1])
+    z = _ln(z, model.out_norm)
+    y = ((z @ model.fc1.weight.t() + model.fc1_bias) @ model.fc2.weight.t()).transpose(1, 2) + model.fc2_bias
+    out = model(x, g)
+    torch.testing.assert_close(out, y)
+    g1, = torch.autograd.grad(out.square().sum(), x)
+    g2, = torch.autograd.grad(y.square().sum(), x)
+    torch.testing.assert_close(g1, g2)
+    assert model.blocks[0].spatial.norm1.eps == 1e-12 and model.blocks[0].norm.eps == 1e-6

@@ -138,7 +138,7 @@ def test_hypergraph_models_match_cpu(conv):
     torch.testing.assert_close(gpu.cpu(), cpu, **TOL)
 
 
-@pytest.mark.parametrize("name", ["stgcn-cheb", "stgcn-first", "gwnet", "vn-stgnn", "sttn", "tgcn"])
+@pytest.mark.parametrize("name", ["stgcn-cheb", "stgcn-first", "gwnet", "vn-stgnn", "sttn", "sttn-paper", "tgcn"])
 def test_traffic_models_match_cpu(name):
     from models.test_traffic_models import MODELS, N, _weights
 
