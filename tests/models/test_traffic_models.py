@@ -407,3 +407,70 @@ def test_sttn_is_the_authors_function():
     g2, = torch.autograd.grad(y.square().sum(), x)
     torch.testing.assert_close(g1, g2)
     assert model.blocks[0].spatial.norm1.eps == 1e-12 and model.blocks[0].norm.eps == 1e-6
+
+
+def _asym(w):
+    """Graph WaveNet's asym_adj: D^-1 W (rows with no weight stay 0)."""
+    d = w.sum(1)
+    return torch.where(d > 0, 1.0 / d, torch.zeros_like(d))[:, None] * w
+
+
+def _nconv(x, a):
+    """Graph WaveNet's nconv: einsum('ncvl,vw->ncwl') (x: [B, C, N, T])."""
+    return torch.einsum("ncvl,vw->ncwl", x, a)
+
+
+@pytest.mark.parametrize("virtual", [0, 3])
+def test_graph_wavenet_is_the_authors_function(virtual):
+    """Graph WaveNet written out as its authors' PyTorch code computes it (gcn_bool, addaptadj, supports =
+    [asym_adj(W), asym_adj(W^T)], nconv as x . A), eval mode, float64, outputs and input gradients; with
+    ``virtual`` > 0 the virtual-node model, whose extra support is the semi-adaptive matrix over N + M nodes
+    (virtual nodes start at zero, sensors' rows kept after each power)."""
+    torch.manual_seed(0)
+    cfg_cls = VirtualNodeSTGNNConfig if virtual else GraphWaveNetConfig
+    extra = {"virtual_nodes": virtual} if virtual else {}
+    cfg = cfg_cls(in_channels=2, num_nodes=N, t_in=12, t_out=3, residual_channels=4, dilation_channels=4,
+                  skip_channels=8, end_channels=8, blocks=2, layers=2, embed_dim=3, **extra)
+    model = GraphWaveNet(cfg).double()
+    for m in model.modules():  # batch norm statistics away from 0 / 1
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.normal_(std=0.2)
+            m.running_var.uniform_(0.5, 2.0)
+    model.eval()
+    w = _weights().double()
+    g = SensorGraph(w)
+    x = torch.randn(2, 12, N, 2, dtype=torch.float64, requires_grad=True)
+    supports = [_asym(w), _asym(w.t())]
+    if cfg.adaptive:
+        supports.append(torch.softmax(torch.relu(model.nodevec1 @ model.nodevec2), dim=1))
+    semi = model.semi_adaptive_adjacency(g).t() if virtual else None  # the authors' orientation: x . A
+    h = x.permute(0, 3, 2, 1)
+    h = torch.nn.functional.pad(h, (model.receptive_field - h.size(-1), 0))
+    h = model.start(h)
+    skip = None
+    for i in range(len(model.filters)):
+        res = h
+        h = torch.tanh(model.filters[i](h)) * torch.sigmoid(model.gates[i](h))
+        s = model.skips[i](h)
+        skip = s if skip is None else s + skip[..., -s.size(-1):]
+        if i == len(model.gconvs):
+            break
+        out = [h]
+        for a in supports:
+            p = h
+            for _ in range(cfg.order):
+                p = _nconv(p, a)
+                out.append(p)
+        if semi is not None:
+            p = torch.cat([h, h.new_zeros(h.size(0), h.size(1), virtual, h.size(3))], dim=2)
+            for _ in range(cfg.order):
+                p = _nconv(p, semi)
+                out.append(p[:, :, :N])
+        h = model.gconvs[i].mlp(torch.cat(out, dim=1)) + res[..., -h.size(-1):]
+        h = model.norms[i](h)
+    ref = model.end2(torch.relu(model.end1(torch.relu(skip))))[..., -1]
+    out = model(x, g)
+    torch.testing.assert_close(out, ref)
+    g1, = torch.autograd.grad(out.square().sum(), x)
+    g2, = torch.autograd.grad(ref.square().sum(), x)
+    torch.testing.assert_close(g1, g2)
