@@ -25,6 +25,7 @@ from typing import Any, Sequence
 import torch
 from torch_geometric.data import Data
 
+from graphkit.data import peptides_original
 from graphkit.data.bundle import Loaded
 from graphkit.data.checks import checked_loader
 from graphkit.data.root import DatasetFormatError, UntrustedPickleError, cache_dir, data_root, require_files
@@ -109,12 +110,23 @@ def _peptide_graph(item: Any, path: Path, i: int) -> Data:
 
 @checked_loader
 def load_peptides(name: str, root: str | os.PathLike | None = None, download: bool = True) -> Loaded:
-    """``peptides-func`` or ``peptides-struct`` with the official split."""
+    """``peptides-func`` or ``peptides-struct`` with the official split.
+
+    Two layouts: PyG's processed release (``<root>/lrgb/<name>/raw/{train,val,test}.pt``, downloaded when
+    missing) and, for Peptides-func, LRGB's original release (``<root>/lrgb/peptides-functional/``: SMILES,
+    labels and the split pickle; :mod:`graphkit.data.peptides_original`), used when PyG's files are absent.
+    Both give the same graphs: ``smiles2graph``'s OGB features (``mol``)."""
     name = name.lower()
     if name not in PEPTIDES_URL:
         raise ValueError(f"unknown LRGB peptides set {name!r}; choose peptides-func or peptides-struct")
     raw = data_root(root) / "lrgb" / name / "raw"
     files = [f"{s}.pt" for s in SPLITS]
+    original = data_root(root) / "lrgb" / peptides_original.FOLDER
+    if (name == "peptides-func" and not all((raw / f).is_file() for f in files)
+            and peptides_original.original_layout_present(original)):
+        graphs, split = peptides_original.load_original(original)
+        return Loaded(name, "graph", "binary", 9, peptides_original.NUM_TASKS, AveragePrecision(),
+                      dataset=GraphList(graphs), split=split, extra={"mol": True})
     inner = name.replace("-", "")
     _ensure(name, raw, files, download, lambda: _download_zip(PEPTIDES_URL[name], raw, inner),
             f"{PEPTIDES_URL[name]} (unzip; its folder {inner}/ holds train.pt, val.pt, test.pt)")
