@@ -241,6 +241,14 @@ def test_ap_and_mae_metrics():
     assert not MeanAbsoluteError().higher_is_better
 
 
+def _assert_same_function(out, ref, inputs):
+    """Equal values, and equal gradients of a random functional with respect to ``inputs``."""
+    torch.testing.assert_close(out, ref)
+    w = torch.randn_like(out)
+    for a, b in zip(torch.autograd.grad((out * w).sum(), inputs), torch.autograd.grad((ref * w).sum(), inputs)):
+        torch.testing.assert_close(a, b)
+
+
 def _graphgps_gatedgcn_layer(blk, x, ei, e):
     """GraphGPS's GPSLayer with its GatedGCN local model and no global model, written out (eval mode)."""
     conv = blk.local
@@ -283,13 +291,8 @@ def test_gps_gatedgcn_layers_equal_graphgps():
     for blk in blocks:
         out, eo = blk(out, ei, batch, 1, eo)
         ref, er = _graphgps_gatedgcn_layer(blk, ref, ei, er)
-    torch.testing.assert_close(out, ref)
     torch.testing.assert_close(eo, er)
-    w = torch.randn_like(out)
-    g1 = torch.autograd.grad((out * w).sum(), (x, e))
-    g2 = torch.autograd.grad((ref * w).sum(), (x, e))
-    for a, b in zip(g1, g2):
-        torch.testing.assert_close(a, b)
+    _assert_same_function(out, ref, (x, e))
     assert all(blk.local.residual and blk.local_residual_inside for blk in blocks)
 
 
@@ -376,9 +379,4 @@ def test_gps_gine_attention_layer_equals_graphgps():
     h_attn = blk.norm_global(x + att)
     s = h_local + h_attn
     ref = blk.norm_out(s + blk.mlp(s))
-    torch.testing.assert_close(out, ref)
-    w = torch.randn_like(out)
-    g1 = torch.autograd.grad((out * w).sum(), (x, e))
-    g2 = torch.autograd.grad((ref * w).sum(), (x, e))
-    for a, b in zip(g1, g2):
-        torch.testing.assert_close(a, b)
+    _assert_same_function(out, ref, (x, e))
