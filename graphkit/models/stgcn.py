@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from graphkit.models.forecast_input import check_forecast_input
-from graphkit.nn.temporal import ChebGraphConv, FirstOrderGraphConv, GatedTemporalConv, SensorGraph
+from graphkit.nn.temporal import ChannelAlign, ChebGraphConv, FirstOrderGraphConv, GatedTemporalConv, SensorGraph
 
 
 @dataclass
@@ -49,23 +49,6 @@ class STGCNConfig:
         """``channels`` ('64,16,64') as three ints: temporal, spatial, output width."""
         a, b, c = (int(v) for v in self.channels.split(","))
         return a, b, c
-
-
-class ChannelAlign(nn.Module):
-    """The authors' channel alignment of a residual (``[B, C_in, N, T] -> [B, C_out, N, T]``): a bias-free
-    1x1 convolution when ``C_in > C_out``, zero channels appended when ``C_in < C_out``, else the identity."""
-
-    def __init__(self, c_in: int, c_out: int):
-        super().__init__()
-        self.c_in, self.c_out = c_in, c_out
-        self.proj = nn.Conv2d(c_in, c_out, 1, bias=False) if c_in > c_out else None
-
-    def forward(self, x: Tensor) -> Tensor:
-        if self.proj is not None:
-            return self.proj(x)
-        if self.c_in < self.c_out:
-            return nn.functional.pad(x, (0, 0, 0, 0, 0, self.c_out - self.c_in))
-        return x
 
 
 class STConvBlock(nn.Module):

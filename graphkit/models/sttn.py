@@ -38,7 +38,7 @@ import torch
 from torch import Tensor, nn
 
 from graphkit.models.forecast_input import check_forecast_input
-from graphkit.nn.temporal import ChebGraphConv, SensorGraph
+from graphkit.nn.temporal import ChannelAlign, ChebGraphConv, SensorGraph
 
 
 @dataclass
@@ -65,31 +65,14 @@ class STTNConfig:
                 raise ValueError(f"STTNConfig.{name} must be >= 1, got {getattr(self, name)}")
 
 
-class LastAxisAlign(nn.Module):
-    """Channels-last width change of a residual: a bias-free linear map (wider input, or any other width when
-    ``always_project``), zero channels appended (narrower input), or the identity."""
-
-    def __init__(self, c_in: int, c_out: int, always_project: bool = False):
-        super().__init__()
-        self.c_in, self.c_out = c_in, c_out
-        project = c_in > c_out or (always_project and c_in != c_out)
-        self.proj = nn.Linear(c_in, c_out, bias=False) if project else None
-
-    def forward(self, x: Tensor) -> Tensor:
-        if self.proj is not None:
-            return self.proj(x)
-        if self.c_in < self.c_out:
-            return nn.functional.pad(x, (0, self.c_out - self.c_in))
-        return x
-
-
 class BertLayer(nn.Module):
     """One single-head BERT encoder layer over ``[S, L, C_in]`` sequences, the width first changed to
-    ``width`` (:class:`LastAxisAlign`): ``a = LN(x + drop(W_o attention(x)))``, ``LN(a + drop(FF(a)))``."""
+    ``width`` (:class:`~graphkit.nn.temporal.ChannelAlign`): ``a = LN(x + drop(W_o attention(x)))``,
+    ``LN(a + drop(FF(a)))``."""
 
     def __init__(self, c_in: int, width: int, ff: int, dropout: float):
         super().__init__()
-        self.inp = LastAxisAlign(c_in, width)
+        self.inp = ChannelAlign(c_in, width, dim=-1)
         self.query, self.key, self.value = (nn.Linear(width, width) for _ in range(3))
         self.out = nn.Linear(width, width)
         self.norm1 = nn.LayerNorm(width, eps=1e-12)
@@ -118,11 +101,11 @@ class STTNBlock(nn.Module):
         super().__init__()
         c_pos = c_in + num_nodes + t_in
         self.spatial_table, self.temporal_table = _table(num_nodes, num_nodes), _table(t_in, t_in)
-        self.spatial_residual = LastAxisAlign(c_pos, width, always_project=True)
+        self.spatial_residual = ChannelAlign(c_pos, width, dim=-1, always_project=True)
         self.gconv = ChebGraphConv(c_pos, width, ks)
         self.spatial = BertLayer(c_pos, width, ff, dropout)
         self.temporal_table2 = _table(t_in, t_in)
-        self.temporal_residual = LastAxisAlign(width + t_in, width)
+        self.temporal_residual = ChannelAlign(width + t_in, width, dim=-1)
         self.temporal = BertLayer(width + t_in, width, ff, dropout)
         self.norm = nn.LayerNorm([num_nodes, width], eps=1e-6)
 

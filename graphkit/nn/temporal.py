@@ -94,6 +94,27 @@ class SensorGraph:
         return self._get("cheb", build)
 
 
+class ChannelAlign(nn.Module):
+    """The width change of a residual in STGCN's and STTN's code: a bias-free linear map of the channels when the
+    input is wider (or of any other width with ``always_project``), zero channels appended when narrower, else
+    the identity. ``dim``: the channel axis (1 for ``[B, C, N, T]``, -1 for channels last)."""
+
+    def __init__(self, c_in: int, c_out: int, dim: int = 1, always_project: bool = False):
+        super().__init__()
+        self.c_in, self.c_out, self.dim = c_in, c_out, dim
+        project = c_in > c_out or (always_project and c_in != c_out)
+        self.proj = nn.Linear(c_in, c_out, bias=False) if project else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.proj is not None:
+            return self.proj(x.movedim(self.dim, -1)).movedim(-1, self.dim)
+        if self.c_in < self.c_out:
+            shape = list(x.shape)
+            shape[self.dim] = self.c_out - self.c_in
+            return torch.cat([x, x.new_zeros(shape)], dim=self.dim)
+        return x
+
+
 class GatedTemporalConv(nn.Module):
     """STGCN's temporal convolution (the authors' ``temporal_conv_layer``): kernel ``kt`` over time, then
     ``glu``: ``(P + res) * sigmoid(Q)``, ``relu``: ``relu(h + res)``, or ``sigmoid``: ``sigmoid(h)`` (no
