@@ -66,7 +66,7 @@ def build(model: str, data, n: int):
 def run_one(spec: dict) -> dict:
     torch.set_num_threads(spec["threads"])
     from graphkit.metrics import masked_mae_loss
-    from graphkit.nn.temporal import SensorGraph
+    from graphkit.ops import SensorGraph
 
     series = synthetic(spec["shape"])
     data = prepare(series, "dcrnn")
@@ -100,7 +100,7 @@ def run_one(spec: dict) -> dict:
 def block_compare(threads: int, repeats: int = 5) -> dict:
     torch.set_num_threads(threads)
     from graphkit.models.stgcn import STConvBlock
-    from graphkit.nn.temporal import SensorGraph
+    from graphkit.ops import SensorGraph
 
     series = synthetic("METR-LA")
     n = series.num_nodes

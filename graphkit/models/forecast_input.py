@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from graphkit.nn.temporal import SensorGraph
+from graphkit.ops import SensorGraph
 
 
 def check_forecast_input(x: Tensor, graph: SensorGraph, t_in: int | None, in_channels: int) -> None:

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 from graphkit.nn import Dropout, GATConv, GATv2Conv, global_pool
 from graphkit.ops import as_adjacency
+from graphkit.ops.adjacency import Graph
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch
 
 
 @dataclass
@@ -62,7 +66,7 @@ class GAT(nn.Module):
         if self.head is not None:
             self.head.reset_parameters()
 
-    def encode(self, x: Tensor, edge_index: Any) -> Tensor:
+    def encode(self, x: Tensor, edge_index: Graph) -> Tensor:
         """Node states after the attention layers."""
         adj = as_adjacency(edge_index, x.size(0))  # built once, shared by every layer
         for i, conv in enumerate(self.convs):
@@ -71,7 +75,7 @@ class GAT(nn.Module):
                 x = F.elu(x)
         return x
 
-    def forward(self, x: Any, edge_index: Any = None) -> Tensor:
+    def forward(self, x: Tensor | Batch, edge_index: Graph | None = None) -> Tensor:
         if self.head is None:
             return self.encode(x, edge_index)
         batch = x

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from torch import Tensor, nn
 
 from graphkit.nn import Dropout, GCNConv
 from graphkit.ops import as_adjacency
+from graphkit.ops.adjacency import Graph
 
 
 @dataclass
@@ -48,7 +48,7 @@ class GCN(nn.Module):
         for conv in self.convs:
             conv.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Any) -> Tensor:
+    def forward(self, x: Tensor, edge_index: Graph) -> Tensor:
         adj = as_adjacency(edge_index, x.size(0))
         if self.cfg.input_dropout:
             x = self.dropout(x)

@@ -12,7 +12,8 @@ import torch
 from torch import Tensor, nn
 
 from graphkit.models.forecast_input import check_forecast_input
-from graphkit.nn.temporal import DiffusionConv, SensorGraph
+from graphkit.nn.temporal import DiffusionConv
+from graphkit.ops import SensorGraph
 
 
 @dataclass

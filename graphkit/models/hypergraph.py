@@ -6,12 +6,12 @@ hypergraph convolutions with ELU and dropout between them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from graphkit.nn import HypergraphAttentionConv, HypergraphConv, dropout
+from graphkit.ops import Hypergraph
 
 CONVS = ("hgnn", "hgnn+", "hcha")
 
@@ -52,7 +52,7 @@ class HypergraphNet(nn.Module):
         for conv in self.convs:
             conv.reset_parameters()
 
-    def forward(self, x: Tensor, graph: Any) -> Tensor:
+    def forward(self, x: Tensor, graph: Hypergraph | Tensor) -> Tensor:
         for i, conv in enumerate(self.convs):
             x = conv(x, graph)
             if i < len(self.convs) - 1:

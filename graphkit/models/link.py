@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from torch import Tensor, nn
 
 from graphkit.models.gcn import GCN, GCNConfig
 from graphkit.models.sage import SAGE, SAGEConfig
 from graphkit.nn import dropout
+from graphkit.ops.adjacency import Graph
 
 
 @dataclass
@@ -59,7 +59,7 @@ class LinkModel(nn.Module):
                                            batch_norm=False))
         self.predictor = LinkPredictor(cfg.hidden, cfg.predictor_layers, cfg.dropout)
 
-    def encode(self, x: Tensor, edge_index: Any) -> Tensor:
+    def encode(self, x: Tensor, edge_index: Graph) -> Tensor:
         """Node embeddings ``[N, hidden]`` from the encoder GNN."""
         return self.encoder(x, edge_index)
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from torch import Tensor, nn
 
 from graphkit.nn import Dropout
+from graphkit.ops.adjacency import Graph
 
 
 @dataclass
@@ -32,7 +32,7 @@ class MLP(nn.Module):
         for lin in self.lins:
             lin.reset_parameters()
 
-    def forward(self, x: Tensor, graph: Any = None) -> Tensor:
+    def forward(self, x: Tensor, graph: Graph | None = None) -> Tensor:  # the graph is ignored
         x = self.dropout(x)
         for i, lin in enumerate(self.lins):
             x = lin(x)

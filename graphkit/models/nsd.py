@@ -9,13 +9,13 @@ reference code's BundleSheaf) or Gen-NSD (``"general"``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from graphkit.nn import SheafDiffusionLayer, dropout
 from graphkit.ops import as_adjacency
+from graphkit.ops.adjacency import Graph
 
 
 @dataclass
@@ -76,7 +76,7 @@ class NSD(nn.Module):
             if m is not None:
                 m.reset_parameters()
 
-    def forward(self, x: Tensor, graph: Any) -> Tensor:
+    def forward(self, x: Tensor, graph: Graph) -> Tensor:
         adj = as_adjacency(graph, x.size(0))
         cfg = self.cfg
         x = dropout(x, cfg.input_dropout, self.training)

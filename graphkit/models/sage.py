@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from torch import Tensor, nn
 
 from graphkit.nn import SAGEConv, dropout
 from graphkit.ops import as_adjacency
+from graphkit.ops.adjacency import Graph
 
 
 @dataclass
@@ -37,7 +37,7 @@ class SAGE(nn.Module):
         self.norms = nn.ModuleList(nn.BatchNorm1d(cfg.hidden) if cfg.batch_norm else nn.Identity()
                                    for _ in range(cfg.num_layers - 1))
 
-    def forward(self, x: Tensor, edge_index: Any) -> Tensor:
+    def forward(self, x: Tensor, edge_index: Graph) -> Tensor:
         adj = as_adjacency(edge_index, x.size(0))
         for i, conv in enumerate(self.convs[:-1]):
             x = dropout(self.norms[i](conv(x, adj)).relu(), self.cfg.dropout, self.training)

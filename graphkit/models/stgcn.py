@@ -13,7 +13,8 @@ import torch
 from torch import Tensor, nn
 
 from graphkit.models.forecast_input import check_forecast_input
-from graphkit.nn.temporal import ChannelAlign, ChebGraphConv, FirstOrderGraphConv, GatedTemporalConv, SensorGraph
+from graphkit.nn.temporal import ChannelAlign, ChebGraphConv, FirstOrderGraphConv, GatedTemporalConv
+from graphkit.ops import SensorGraph
 
 
 @dataclass

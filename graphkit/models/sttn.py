@@ -38,7 +38,8 @@ import torch
 from torch import Tensor, nn
 
 from graphkit.models.forecast_input import check_forecast_input
-from graphkit.nn.temporal import ChannelAlign, ChebGraphConv, SensorGraph
+from graphkit.nn.temporal import ChannelAlign, ChebGraphConv
+from graphkit.ops import SensorGraph
 
 
 @dataclass

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from torch import Tensor, nn
 
 from graphkit.models.forecast_input import check_forecast_input
-from graphkit.nn.temporal import GraphGRUCell, SensorGraph
+from graphkit.nn.temporal import GraphGRUCell
+from graphkit.ops import SensorGraph
 
 
 @dataclass

@@ -19,9 +19,9 @@ from graphkit.nn.temporal import (
     FirstOrderGraphConv,
     GatedTemporalConv,
     GraphGRUCell,
-    SensorGraph,
 )
 from graphkit.nn.virtual_node import VirtualNode
+from graphkit.ops.sensor_graph import SensorGraph  # the graph type of the temporal layers, kept reachable here
 
 __all__ = ["AttentionMixer", "GATConv", "GATv2Conv", "GatedGCNConv", "GPSBlock", "LapPEEncoder",
            "LinearAttentionMixer", "Mamba", "MambaMixer",

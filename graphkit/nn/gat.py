@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from graphkit.ops import Adjacency, check, check_edge_index, check_features, softmax, spmm
+from graphkit.ops.adjacency import Graph
 from graphkit.ops.check import check_width
 
 
@@ -40,17 +41,15 @@ def _glorot(t: Tensor) -> None:
     nn.init.uniform_(t, -bound, bound)
 
 
-def _looped(graph: Any, n: int, add_self_loops: bool) -> tuple[Tensor, Tensor, Adjacency]:
+def _looped(graph: Graph, n: int, add_self_loops: bool) -> tuple[Tensor, Tensor, Adjacency]:
     """``(src, dst, adjacency)`` of the graph with its self loops replaced by one loop per node (PyG's
     remove_self_loops + add_self_loops), in that edge order. An Adjacency keeps the result in its cache."""
     if isinstance(graph, Adjacency):
-        key = ("gat-loops", add_self_loops)
-        if key not in graph._shared:
+        def build() -> tuple[Tensor, Tensor, Adjacency]:
             order = graph.perm.argsort()  # the edges in their original order
-            ei = torch.stack([graph.col[order], graph.row[order]])
-            src, dst, _ = _looped(ei, n, add_self_loops)
-            graph._shared[key] = (src, dst, Adjacency.from_edge_index(torch.stack([src, dst]), num_nodes=n))
-        return graph._shared[key]
+            src, dst, _ = _looped(torch.stack([graph.col[order], graph.row[order]]), n, add_self_loops)
+            return src, dst, Adjacency.from_edge_index(torch.stack([src, dst]), num_nodes=n)
+        return graph.cached(("gat-loops", add_self_loops), build)
     if not isinstance(graph, Tensor):
         raise TypeError(f"graph must be an edge_index tensor [2, E] or an Adjacency, got {type(graph).__name__}")
     check_edge_index(graph, n, n)
@@ -67,9 +66,10 @@ def _per_head(adj: Adjacency, heads: int) -> Adjacency:
     ``j -> i`` and head ``k``, in CSR order, with edge ``e``'s head ``k`` at position ``e*H + k`` of the
     value order. Built from ``adj``'s CSR by index arithmetic (no sort) and cached on ``adj``: one sparse
     product then aggregates every head at once, without an ``E x heads x F`` message tensor."""
-    key = ("per-head", heads)
-    if key in adj._shared:
-        return adj._shared[key]
+    return adj.cached(("gat-per-head", heads), lambda: _build_per_head(adj, heads))
+
+
+def _build_per_head(adj: Adjacency, heads: int) -> Adjacency:
     n, e, h = adj.num_dst, adj.num_edges, heads
     dev = adj.col.device
     deg = adj.rowptr[1:] - adj.rowptr[:-1]
@@ -86,10 +86,8 @@ def _per_head(adj: Adjacency, heads: int) -> Adjacency:
     col[pos.reshape(-1)] = (adj.col[:, None] * h + k[None, :]).reshape(-1)
     row[pos.reshape(-1)] = (adj.row[:, None] * h + k[None, :]).reshape(-1)
     perm[pos.reshape(-1)] = (adj.perm[:, None] * h + k[None, :]).reshape(-1)
-    out = Adjacency(rowptr, check.vouch_range(row, 0, n * h), check.vouch_range(col, 0, adj.num_src * h), perm,
-                    None, adj.num_src * h, n * h)
-    adj._shared[key] = out
-    return out
+    return Adjacency(rowptr, check.vouch_range(row, 0, n * h), check.vouch_range(col, 0, adj.num_src * h), perm,
+                     None, adj.num_src * h, n * h)
 
 
 # Largest number of E x heads x F products the attention gradient materialises at once (64 MiB in float32).
@@ -132,11 +130,11 @@ class _HeadAggregate(torch.autograd.Function):
 
 def _transposed(adj: Adjacency) -> Adjacency:
     """``adj``'s transpose as an Adjacency over the same edge order (cached on ``adj``)."""
-    if "gat-transposed" not in adj._shared:
+    def build() -> Adjacency:
         order = adj.perm.argsort()
-        adj._shared["gat-transposed"] = Adjacency.from_edge_index(
-            torch.stack([adj.row[order], adj.col[order]]), num_nodes=(adj.num_dst, adj.num_src))
-    return adj._shared["gat-transposed"]
+        return Adjacency.from_edge_index(torch.stack([adj.row[order], adj.col[order]]),
+                                         num_nodes=(adj.num_dst, adj.num_src))
+    return adj.cached(("gat-transposed",), build)
 
 
 def _aggregate(adj: Adjacency | None, alpha: Tensor, h: Tensor, src: Tensor, dst: Tensor, concat: bool) -> Tensor:
@@ -170,7 +168,7 @@ class _AttentionBase(nn.Module):
         self.res = nn.Linear(in_channels, total, bias=False) if residual else None
         self.bias = nn.Parameter(torch.empty(total)) if bias else None
 
-    def _check(self, x: Tensor, edge_index: Any) -> None:
+    def _check(self, x: Tensor, edge_index: Graph) -> None:
         check.check_same_device(("x", x), ("edge_index", edge_index), (f"{type(self).__name__}'s weights", self))
         check_features(x, name="x", min_dim=2, max_dim=2)
         check_width(x, self.in_channels, "x", "in_channels")
@@ -216,7 +214,7 @@ class GATConv(_AttentionBase):
         _glorot(self.att_dst)
         self._reset_common()
 
-    def forward(self, x: Tensor, edge_index: Any) -> Tensor:
+    def forward(self, x: Tensor, edge_index: Graph) -> Tensor:
         self._check(x, edge_index)
         n, heads, c = x.size(0), self.heads, self.out_channels
         src, dst, adj = _looped(edge_index, n, self.add_self_loops)
@@ -255,7 +253,7 @@ class GATv2Conv(_AttentionBase):
         _glorot(self.att)
         self._reset_common()
 
-    def forward(self, x: Tensor, edge_index: Any) -> Tensor:
+    def forward(self, x: Tensor, edge_index: Graph) -> Tensor:
         self._check(x, edge_index)
         n, heads, c = x.size(0), self.heads, self.out_channels
         src, dst, adj = _looped(edge_index, n, self.add_self_loops)

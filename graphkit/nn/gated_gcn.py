@@ -12,12 +12,11 @@ then batch norm, ReLU and dropout on both ``h'`` and ``e'``, and residual connec
 """
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import Tensor, nn
 
 from graphkit.ops import check, scatter
+from graphkit.ops.adjacency import Graph
 
 
 class GatedGCNConv(nn.Module):
@@ -36,7 +35,7 @@ class GatedGCNConv(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.residual, self.eps = residual, eps
 
-    def forward(self, x: Tensor, edge_index: Any, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor, edge_index: Graph, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
         check.check_same_device(("x", x), ("edge_index", edge_index), ("edge_attr", edge_attr),
                                 ("GatedGCNConv's weights", self))
         check.check_features(x, name="x", min_dim=2, max_dim=2)

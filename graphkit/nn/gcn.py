@@ -1,12 +1,11 @@
 """GCNConv (Kipf & Welling, 2017) on graphkit.ops."""
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import Tensor, nn
 
 from graphkit.ops import Adjacency, as_adjacency, check_features, check_same_device, gcn_aggregate, spmm
+from graphkit.ops.adjacency import Graph
 
 
 class GCNConv(nn.Module):
@@ -70,7 +69,7 @@ class GCNConv(nn.Module):
             return gcn_aggregate(adj, x, self.improved, self.add_self_loops)
         return spmm(adj, x)
 
-    def forward(self, x: Tensor, edge_index: Any, edge_weight: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, edge_index: Graph, edge_weight: Tensor | None = None) -> Tensor:
         if isinstance(x, (tuple, list)):
             raise ValueError("GCNConv takes one node-feature tensor x: [N, F_in], not a (source, target) pair")
         check_same_device(("x", x), ("edge_index", edge_index), ("edge_weight", edge_weight),

@@ -1,14 +1,13 @@
 """GINConv and GINEConv (Xu et al., 2019; Hu et al., 2020) on graphkit.ops."""
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import Tensor, nn
 
 from graphkit import backend
 from graphkit.ops import (as_adjacency, check_edge_index, check_features, check_same_device, scatter, segment,
                           spmm)
+from graphkit.ops.adjacency import Graph
 from graphkit.ops.check import check_width
 from graphkit.ops.check import check_edge_values
 
@@ -81,7 +80,7 @@ class GINConv(_GINBase):
         super().__init__(nn, eps, train_eps)
         self.reset_parameters()
 
-    def forward(self, x: Tensor | tuple[Tensor, Tensor | None], edge_index: Any,
+    def forward(self, x: Tensor | tuple[Tensor, Tensor | None], edge_index: Graph,
                 size: tuple[int, int] | None = None) -> Tensor:
         x_src, x_dst = _split(x)
         check_same_device(("x", x_src), ("x_dst", x_dst), ("edge_index", edge_index), ("GINConv's weights", self))
@@ -135,7 +134,7 @@ class GINEConv(_GINBase):
         if self.lin is not None:
             self.lin.reset_parameters()
 
-    def forward(self, x: Tensor | tuple[Tensor, Tensor | None], edge_index: Any,
+    def forward(self, x: Tensor | tuple[Tensor, Tensor | None], edge_index: Graph,
                 edge_attr: Tensor | None = None, size: tuple[int, int] | None = None) -> Tensor:
         x_src, x_dst = _split(x)
         check_same_device(("x", x_src), ("x_dst", x_dst), ("edge_index", edge_index), ("edge_attr", edge_attr),

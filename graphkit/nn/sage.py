@@ -1,12 +1,11 @@
 """SAGEConv (Hamilton et al., 2017) with mean aggregation on graphkit.ops."""
 from __future__ import annotations
 
-from typing import Any
-
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from graphkit.ops import as_adjacency, check_features, check_same_device, spmm
+from graphkit.ops.adjacency import Graph
 
 
 class SAGEConv(nn.Module):
@@ -46,7 +45,7 @@ class SAGEConv(nn.Module):
         if self.lin_r is not None:
             self.lin_r.reset_parameters()
 
-    def forward(self, x: Tensor | tuple[Tensor, Tensor], edge_index: Any,
+    def forward(self, x: Tensor | tuple[Tensor, Tensor], edge_index: Graph,
                 size: tuple[int, int] | None = None) -> Tensor:
         x_src, x_dst = (x[0], x[1]) if isinstance(x, (tuple, list)) else (x, x)
         check_same_device(("x", x_src), ("x_dst", x_dst), ("edge_index", edge_index), ("SAGEConv's weights", self))

@@ -37,11 +37,13 @@ from graphkit.ops.sheaf import (
                                 sheaf_laplacian,
                                 sheaf_structure,
 )
+from graphkit.ops.sensor_graph import SensorGraph
 from graphkit.ops.signal import propagate_nodes
-from graphkit.ops.spmm import Adjacency, as_adjacency, gcn_aggregate, gcn_coefficients, sddmm, spmm
+from graphkit.ops.adjacency import Adjacency, Graph, as_adjacency
+from graphkit.ops.spmm import gcn_aggregate, gcn_coefficients, sddmm, spmm
 
 __all__ = [
-    "Adjacency", "Hypergraph", "SheafLaplacian", "SheafStructure", "add_remaining_self_loops", "add_self_loops",
+    "Adjacency", "Graph", "Hypergraph", "SensorGraph", "SheafLaplacian", "SheafStructure", "add_remaining_self_loops", "add_self_loops",
     "as_adjacency", "check_edge_index", "check_features", "check_finite", "check_same_device",
     "coalesce", "degree", "gather", "gcn_aggregate", "gcn_coefficients",
     "gcn_norm", "as_hypergraph", "clique_expansion", "fixed_maps", "graph_to_hypergraph", "hypergraph_propagate",

@@ -21,7 +21,7 @@ from torch import Tensor
 
 from graphkit import backend
 from graphkit.ops import check
-from graphkit.ops.spmm import Adjacency
+from graphkit.ops.adjacency import Adjacency
 
 
 @dataclass

@@ -36,7 +36,8 @@ from torch import Tensor
 
 from graphkit.ops import check
 from graphkit.ops.scatter import counts, scatter
-from graphkit.ops.spmm import Adjacency, spmm
+from graphkit.ops.adjacency import Adjacency
+from graphkit.ops.spmm import spmm
 
 KINDS = ("diag", "orthogonal", "general")
 ORTHOGONAL_METHODS = ("householder", "matrix_exp", "cayley")
@@ -112,11 +113,11 @@ def sheaf_structure(graph: Adjacency | Tensor, num_nodes: int, d: int, block: bo
         if graph.num_src != num_nodes or graph.num_dst != num_nodes:
             raise ValueError(f"the adjacency is {graph.num_dst} x {graph.num_src} but the features give "
                              f"{num_nodes} nodes")
-        if key in graph._shared:
-            return graph._shared[key]
-        edge_index = torch.stack([graph.row, graph.col])
-    else:
-        edge_index = graph
+        return graph.cached(key, lambda: _sheaf_structure(torch.stack([graph.row, graph.col]), num_nodes, d, block))
+    return _sheaf_structure(graph, num_nodes, d, block)
+
+
+def _sheaf_structure(edge_index: Tensor, num_nodes: int, d: int, block: bool) -> SheafStructure:
     rev = reverse_edges(edge_index, num_nodes)
     row, col = edge_index[0].long(), edge_index[1].long()
     ar = torch.arange(d, device=row.device)
@@ -127,10 +128,7 @@ def sheaf_structure(graph: Adjacency | Tensor, num_nodes: int, d: int, block: bo
         dst = (row.view(-1, 1) * d + ar).reshape(-1)
         src = (col.view(-1, 1) * d + ar).reshape(-1)
     adj = Adjacency.from_edge_index(torch.stack([src, dst]), num_nodes=num_nodes * d)
-    out = SheafStructure(row, col, rev, num_nodes, d, bool(block), adj)
-    if isinstance(graph, Adjacency):
-        graph._shared[key] = out
-    return out
+    return SheafStructure(row, col, rev, num_nodes, d, bool(block), adj)
 
 
 @dataclass

@@ -18,15 +18,15 @@ Example::
 """
 from __future__ import annotations
 
-from typing import Any
 
 from torch import Tensor
 
 from graphkit.ops import check
-from graphkit.ops.spmm import Adjacency, spmm
+from graphkit.ops.adjacency import Adjacency
+from graphkit.ops.spmm import spmm
 
 
-def propagate_nodes(graph: Any, x: Tensor, node_dim: int = -2) -> Tensor:
+def propagate_nodes(graph: Adjacency | Tensor, x: Tensor, node_dim: int = -2) -> Tensor:
     """``out[..., i, ...] = sum_j A[i, j] x[..., j, ...]`` along axis ``node_dim`` of ``x``.
 
     Args:

@@ -135,22 +135,22 @@ _NSD_SETTINGS = {
     # no official script: settings chosen without a sweep (see docs/reproductions.md)
     "film": (None, _nsd(epochs=500, patience=100, lr=0.01, wd=5e-4, d=3, num_layers=2, hidden=32, dropout=0.7,
                         input_dropout=0.0, add_lp=True, add_hp=True)),
-    "cora-random": (None, _nsd(epochs=500, patience=100, lr=0.01, wd=5e-4, d=3, num_layers=2, hidden=32,
+    "cora-geom": (None, _nsd(epochs=500, patience=100, lr=0.01, wd=5e-4, d=3, num_layers=2, hidden=32,
                                dropout=0.5, input_dropout=0.5)),
-    "citeseer-random": (None, _nsd(epochs=500, patience=100, lr=0.01, wd=5e-4, d=3, num_layers=2, hidden=32,
+    "citeseer-geom": (None, _nsd(epochs=500, patience=100, lr=0.01, wd=5e-4, d=3, num_layers=2, hidden=32,
                                    dropout=0.5, input_dropout=0.5)),
 }
 # Published (Bodnar et al. 2022, Table 1; accuracy %, mean ± population std over the 10 splits).
 _NSD_PUBLISHED = {
     "diag": {"texas": (85.67, 6.95), "wisconsin": (88.63, 2.75), "film": (37.79, 1.01), "squirrel": (54.78, 1.81),
-             "chameleon": (68.68, 1.73), "cornell": (86.49, 7.35), "citeseer-random": (77.14, 1.85),
-             "cora-random": (87.14, 1.06)},
+             "chameleon": (68.68, 1.73), "cornell": (86.49, 7.35), "citeseer-geom": (77.14, 1.85),
+             "cora-geom": (87.14, 1.06)},
     "orthogonal": {"texas": (85.95, 5.51), "wisconsin": (89.41, 4.74), "film": (37.81, 1.15),
                    "squirrel": (56.34, 1.32), "chameleon": (68.04, 1.58), "cornell": (84.86, 4.71),
-                   "citeseer-random": (76.70, 1.57), "cora-random": (86.90, 1.13)},
+                   "citeseer-geom": (76.70, 1.57), "cora-geom": (86.90, 1.13)},
     "general": {"texas": (82.97, 5.13), "wisconsin": (89.21, 3.84), "film": (37.80, 1.22),
                 "squirrel": (53.17, 1.31), "chameleon": (67.93, 1.58), "cornell": (85.68, 6.51),
-                "citeseer-random": (76.32, 1.65), "cora-random": (87.30, 1.15)},
+                "citeseer-geom": (76.32, 1.65), "cora-geom": (87.30, 1.15)},
 }
 _NSD_NAMES = {"diag": "nsd-diag", "orthogonal": "nsd-orth", "general": "nsd-gen"}
 _NSD_SRC = "Bodnar et al. 2022 (NeurIPS), Table 1"
@@ -158,17 +158,16 @@ _NSD_SRC = "Bodnar et al. 2022 (NeurIPS), Table 1"
 for _ds, (_tuned, _settings) in _NSD_SETTINGS.items():
     for _kind, _model in _NSD_NAMES.items():
         _mean, _std = _NSD_PUBLISHED[_kind][_ds]
-        if _ds.endswith("-random"):
-            _note = ("the paper uses Geom-GCN's 48/32/20 split files, which are not in this data root: these runs "
-                     "use ten seeded random 48/32/20 splits (use --dataset " + _ds.replace("-random", "-geom") +
-                     " when the files are present); settings chosen without a sweep")
+        if _ds.endswith("-geom"):
+            _note = ("Geom-GCN's ten 48/32/20 split files (the paper's splits); no official script for this dataset: "
+                     "settings chosen without a sweep")
         elif _tuned is None:
             _note = "no official script for this dataset: settings chosen without a sweep"
         elif _tuned == _kind:
             _note = "official script's settings"
         else:
             _note = f"official script tunes the {_tuned} model; same settings with {_kind} maps"
-        _name = f"{_model}-{_ds.replace('-random', '')}"
+        _name = f"{_model}-{_ds.replace('-geom', '')}"
         RECIPES[_name] = Recipe(_name, _model, _ds, _settings, "acc", (_mean / 100, _std / 100), _NSD_SRC, _note,
                                 runs=_FOLDS)
 
@@ -178,7 +177,7 @@ for _ds in _NSD_SETTINGS:
              "train.select": "valid-loss", "optim.lr": "0.01", "optim.weight_decay": "5e-4", "model.hidden": "64",
              "model.dropout": "0.5"}
     for _model in ("gcn", "mlp"):
-        _name = f"{_model}-{_ds.replace('-random', '')}-splits"
+        _name = f"{_model}-{_ds.replace('-geom', '')}-splits"
         RECIPES[_name] = Recipe(_name, _model, _ds, _base, "acc", None, "baseline on the NSD splits",
                                 "2 layers, 64 hidden; no published target", runs=_FOLDS)
 

@@ -18,7 +18,8 @@ from graphkit.models import (
     TGCNConfig,
     VirtualNodeSTGNNConfig,
 )
-from graphkit.nn.temporal import ChebGraphConv, FirstOrderGraphConv, GraphGRUCell, SensorGraph
+from graphkit.nn.temporal import ChebGraphConv, FirstOrderGraphConv, GraphGRUCell
+from graphkit.ops import SensorGraph
 from graphkit.ops import Adjacency, propagate_nodes
 
 N = 7

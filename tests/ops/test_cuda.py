@@ -142,7 +142,7 @@ def test_hypergraph_models_match_cpu(conv):
 def test_traffic_models_match_cpu(name):
     from models.test_traffic_models import MODELS, N, _weights
 
-    from graphkit.nn import SensorGraph
+    from graphkit.ops import SensorGraph
 
     torch.manual_seed(0)
     model = MODELS[name]().double().eval()

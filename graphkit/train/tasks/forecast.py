@@ -23,7 +23,7 @@ class ForecastTask:
     """
 
     def __init__(self, loaded: Loaded, split: dict[str, Tensor], cfg: TrainConfig, device: torch.device):
-        from graphkit.nn.temporal import SensorGraph
+        from graphkit.ops import SensorGraph
 
         self.data = loaded.data.to(device)
         self.graph = SensorGraph(self.data.series.adjacency.to(device))
