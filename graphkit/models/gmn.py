@@ -8,7 +8,7 @@ level ``model(x, adj) -> [N, out]``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
@@ -16,7 +16,11 @@ from torch import Tensor, nn
 from graphkit.models.inputs import InputSpec, edge_encoder, encode_edges, encode_nodes, node_encoder
 from graphkit.models.local_layer import LOCALS, local_layer
 from graphkit.nn import Mamba, global_pool
-from graphkit.ops import Adjacency, spmm
+from graphkit.ops import as_adjacency, hop_tokens
+from graphkit.ops.adjacency import Graph
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch
 
 
 @dataclass
@@ -55,35 +59,6 @@ class GMNConfig:
         return InputSpec(self.in_channels, self.mol, self.node_vocab, self.edge_vocab)
 
 
-def hop_tokens(x: Tensor, edge_index: Tensor, num_nodes: int, hops: int, walks: int = 0,
-               generator: torch.Generator | None = None) -> Tensor:
-    """``[N, hops + 1, C]``: token ``t`` of node ``v`` summarises its neighbourhood ``hops - t`` steps away.
-
-    ``walks == 0``: the exact expectation over random walks, ``(D^-1 A)^k x`` (mean over in-neighbours,
-    repeated); ``walks > 0``: the mean features of the endpoints of ``walks`` sampled walks of ``k`` steps.
-    Isolated nodes keep their own features.
-    """
-    adj = Adjacency.from_edge_index(edge_index, num_nodes=num_nodes)
-    deg = adj.in_degree(x.dtype)
-    tokens = [x]
-    if walks <= 0:
-        h = x
-        for _ in range(hops):
-            h = torch.where(deg[:, None] > 0, spmm(adj, h, reduce="mean"), h)
-            tokens.append(h)
-    else:
-        rowptr, col = adj.rowptr, adj.col
-        start = torch.arange(num_nodes, device=x.device).repeat_interleave(walks)
-        pos = start
-        for _ in range(hops):
-            d = (rowptr[pos + 1] - rowptr[pos])
-            r = torch.rand(pos.numel(), generator=generator, device="cpu").to(x.device)
-            step = rowptr[pos] + (r * d.clamp_min(1)).long().clamp_max((d - 1).clamp_min(0))
-            pos = torch.where(d > 0, col[step.clamp_max(max(col.numel() - 1, 0))], pos)
-            tokens.append(x[pos].view(num_nodes, walks, -1).mean(1))
-    return torch.stack(tokens[::-1], dim=1)
-
-
 class GMN(nn.Module):
     """GMN (Behrouz & Hashemi 2024): each node's neighbourhood as a sequence of tokens, read by Mamba.
 
@@ -108,28 +83,32 @@ class GMN(nn.Module):
         self.dropout = nn.Dropout(cfg.dropout)
         self.head = nn.Sequential(nn.Linear(h, h), nn.ReLU(), nn.Linear(h, cfg.out_channels))
 
-    def embed(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None) -> Tensor:
+    def embed(self, x: Tensor, graph: Graph, edge_attr: Tensor | None) -> Tensor:
         """Node embeddings ``[N, hidden]`` from the token sequences plus the local layer."""
         h = encode_nodes(self.cfg.inputs, self.node_encoder, x)
         n = h.size(0)
+        adj = as_adjacency(graph, n)  # built once: every layer's tokens and local layer reuse it
+        # edge features are in edge_index's order: an edge-featured local layer reads the edge list itself
+        edge_index = graph if isinstance(graph, Tensor) else torch.stack([adj.col, adj.row])
         walks = self.cfg.walks if self.cfg.tokens == "walks" else 0
         mask = torch.ones(n, self.cfg.hops + 1, dtype=torch.bool, device=h.device)
         for i in range(self.cfg.num_layers):
-            seq = hop_tokens(h, edge_index, n, self.cfg.hops, walks)  # [N, hops + 1, C], the node last
+            seq = hop_tokens(h, adj, n, self.cfg.hops, walks)  # [N, hops + 1, C], the node last
             # forwards: farthest hop first, the node last; backwards: the node first, farthest last
             glob = self.fwd[i](seq, mask)[:, -1] + self.bwd[i](seq.flip(1), mask)[:, -1]
             if self.edge_encoders is not None:
                 loc = self.locals[i](h, edge_index, encode_edges(self.cfg.inputs, self.edge_encoders[i], edge_attr))
             else:
-                loc = self.locals[i](h, edge_index)
+                loc = self.locals[i](h, adj)
             if isinstance(loc, tuple):  # a GatedGCN also updates edge features; GMN keeps its inputs'
                 loc = loc[0]
             h = h + self.dropout(torch.relu(self.norms[i](glob + loc)))
         return h
 
-    def forward(self, data: Any, adj: Adjacency | None = None) -> Tensor:
-        if self.cfg.level == "node":
-            edge_index = torch.stack([adj.col, adj.row]) if isinstance(adj, Adjacency) else adj
-            return self.head(self.embed(data, edge_index, None))
+    def forward(self, data: Tensor | Batch, graph: Graph | None = None) -> Tensor:
+        if self.cfg.level == "node":  # model(x, graph): one graph, its Adjacency kept for every layer
+            if graph is None:
+                raise ValueError("a node-level GMN is called as model(x, edge_index_or_adjacency)")
+            return self.head(self.embed(data, graph, None))
         h = self.embed(data.x, data.edge_index, getattr(data, "edge_attr", None))
         return self.head(global_pool(h, data.batch, data.num_graphs, self.cfg.pooling))

@@ -10,7 +10,7 @@ Calling conventions: graph level ``model(batch) -> [B, out]`` (a PyG batch; ``rw
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
@@ -19,7 +19,11 @@ from graphkit.models.inputs import InputSpec, edge_encoder, encode_edges, encode
 from graphkit.models.local_layer import LOCALS, local_layer
 from graphkit.nn import (AttentionMixer, GPSBlock, LapPEEncoder, LinearAttentionMixer, MambaMixer, RWSEEncoder,
                          global_pool)
-from graphkit.ops import Adjacency, bfs_order, degree_order, identity_order, random_order
+from graphkit.ops import as_adjacency, bfs_order, degree_order, identity_order, random_order
+from graphkit.ops.adjacency import Graph
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch
 
 MIXERS = ("attention", "linear", "performer", "mamba", "none")
 ORDERINGS = ("degree", "random", "bfs", "none")
@@ -147,10 +151,15 @@ class GraphGPS(nn.Module):
             parts.append(self.lap(data.lap_vecs, data.lap_vals, data.lap_valid, batch))
         return torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0]
 
-    def embed(self, x: Tensor, edge_index: Tensor, batch: Tensor, num_graphs: int, edge_attr: Tensor | None,
+    def embed(self, x: Tensor, graph: Graph, batch: Tensor, num_graphs: int, edge_attr: Tensor | None,
               data: Any = None) -> Tensor:
-        """Node embeddings after the last block, ``[N, hidden]`` (before pooling and the head)."""
+        """Node embeddings after the last block, ``[N, hidden]`` (before pooling and the head).
+
+        ``graph``: ``edge_index`` (the order of ``edge_attr``) or, without edge features, an Adjacency that
+        every block's local layer reuses."""
         h = self._encode(x, data, batch)
+        # orderings read an edge list; an Adjacency gives its CSR order (a view, no sort)
+        edge_index = graph if isinstance(graph, Tensor) else torch.stack([graph.col, graph.row])
         e = encode_edges(self.cfg.inputs, self.edge_encoder, edge_attr)
         def orderings() -> Tensor | list[Tensor] | None:  # what one block's mixer reads
             k = 1 if self.training else self.cfg.eval_orderings
@@ -161,14 +170,15 @@ class GraphGPS(nn.Module):
         for i, block in enumerate(self.blocks):
             if i and self.cfg.order_per_layer:
                 order = orderings()
-            h, e = block(h, edge_index, batch, num_graphs, e, order)
+            h, e = block(h, graph, batch, num_graphs, e, order)
         return h
 
-    def forward(self, data: Any, adj: Adjacency | None = None) -> Tensor:
-        if self.cfg.level == "node":  # model(x, adj): one graph
+    def forward(self, data: Tensor | Batch, graph: Graph | None = None) -> Tensor:
+        if self.cfg.level == "node":  # model(x, graph): one graph, its Adjacency built once for every block
+            if graph is None:
+                raise ValueError("a node-level GraphGPS is called as model(x, edge_index_or_adjacency)")
             x = data
-            edge_index = torch.stack([adj.col, adj.row]) if isinstance(adj, Adjacency) else adj
             batch = torch.zeros(x.size(0), dtype=torch.long, device=x.device)
-            return self.head(self.embed(x, edge_index, batch, 1, None))
+            return self.head(self.embed(x, as_adjacency(graph, x.size(0)), batch, 1, None))
         h = self.embed(data.x, data.edge_index, data.batch, data.num_graphs, getattr(data, "edge_attr", None), data)
         return self.head(global_pool(h, data.batch, data.num_graphs, self.cfg.pooling))

@@ -16,7 +16,6 @@ import torch
 from torch import Tensor, nn
 
 from graphkit.ops import check, scatter
-from graphkit.ops.adjacency import Graph
 
 
 class GatedGCNConv(nn.Module):
@@ -35,7 +34,7 @@ class GatedGCNConv(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.residual, self.eps = residual, eps
 
-    def forward(self, x: Tensor, edge_index: Graph, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
         check.check_same_device(("x", x), ("edge_index", edge_index), ("edge_attr", edge_attr),
                                 ("GatedGCNConv's weights", self))
         check.check_features(x, name="x", min_dim=2, max_dim=2)

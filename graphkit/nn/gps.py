@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from graphkit.nn.gated_gcn import GatedGCNConv
 from graphkit.ops import check
+from graphkit.ops.adjacency import Graph
 
 
 def _norm(kind: str, channels: int) -> nn.Module:
@@ -52,7 +53,7 @@ class GPSBlock(nn.Module):
         self.norm_out = _norm(norm, channels)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor, batch_size: int,
+    def forward(self, x: Tensor, edge_index: Graph, batch: Tensor, batch_size: int,
                 edge_attr: Tensor | None = None,
                 order: Tensor | list[Tensor] | None = None) -> tuple[Tensor, Tensor | None]:
         """``(node features, edge features)``; edge features are the local layer's update when it returns

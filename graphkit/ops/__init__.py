@@ -39,6 +39,7 @@ from graphkit.ops.sheaf import (
 )
 from graphkit.ops.sensor_graph import SensorGraph
 from graphkit.ops.signal import propagate_nodes
+from graphkit.ops.tokens import hop_tokens
 from graphkit.ops.adjacency import Adjacency, Graph, as_adjacency
 from graphkit.ops.spmm import gcn_aggregate, gcn_coefficients, sddmm, spmm
 
@@ -49,7 +50,7 @@ __all__ = [
     "gcn_norm", "as_hypergraph", "clique_expansion", "fixed_maps", "graph_to_hypergraph", "hypergraph_propagate",
     "hypergraph_self_loops", "orthogonal_maps", "orthogonal_param_size", "reverse_edges", "sheaf_laplacian",
     "sheaf_structure",
-    "propagate_nodes", "ptr_to_index", "remove_self_loops", "rw_norm", "scatter", "sddmm", "segment", "softmax", "spmm",
+    "hop_tokens", "propagate_nodes", "ptr_to_index", "remove_self_loops", "rw_norm", "scatter", "sddmm", "segment", "softmax", "spmm",
     "to_undirected", "to_dense_batch", "from_dense_batch", "bfs_order", "degree_order", "identity_order",
     "inverse_permutation", "random_order", "selective_scan", "selective_scan_reference",
     "laplacian_pe", "random_walk_se",

@@ -14,7 +14,7 @@ from graphkit.data.graph_sets import load_peptides, load_zinc, with_encodings
 from graphkit.data.root import UntrustedPickleError
 from graphkit.metrics import AveragePrecision, MeanAbsoluteError
 from graphkit.models import GMN, GMNConfig, GPSConfig, GraphGPS, GraphMambaConfig
-from graphkit.models.gmn import hop_tokens
+from graphkit.ops import hop_tokens
 from graphkit.nn import GatedGCNConv
 from graphkit.ops import Adjacency, laplacian_pe, random_walk_se
 
@@ -121,6 +121,31 @@ def test_node_level_models():
         out = model(x, adj)
         assert out.shape == (30, 3)
         out.sum().backward()
+
+
+@pytest.mark.parametrize("local", ["gcn", "gin"])
+def test_node_level_models_reuse_the_adjacency(local, monkeypatch):
+    """A node-level GPS / GMN given an Adjacency builds no other one (every block reuses its CSR and caches)
+    and computes what it computes from the edge list."""
+    torch.manual_seed(0)
+    x = torch.randn(30, 5)
+    ei = torch.randint(0, 30, (2, 90))
+    adj = Adjacency.from_edge_index(ei, num_nodes=30)
+    models = (GraphGPS(GPSConfig(in_channels=5, out_channels=3, level="node", local=local, mixer="attention",
+                                 hidden=16, heads=2, num_layers=3, dropout=0.0)),
+              GMN(GMNConfig(in_channels=5, out_channels=3, level="node", local=local, hidden=16, num_layers=3,
+                            hops=2, dropout=0.0)))
+    for model in models:
+        model.eval()
+        want = model(x, ei)
+        built = []
+        real = Adjacency.from_edge_index.__func__
+        monkeypatch.setattr(Adjacency, "from_edge_index",
+                            classmethod(lambda cls, *a, **k: built.append(1) or real(cls, *a, **k)))
+        got = model(x, adj)
+        monkeypatch.undo()
+        assert not built, f"{type(model).__name__} rebuilt the adjacency {len(built)} times"
+        assert torch.allclose(got, want, atol=1e-5)
 
 
 def test_gated_gcn_dense_reference():
