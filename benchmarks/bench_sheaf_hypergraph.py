@@ -92,7 +92,7 @@ def hgnn_bench(root, repeats, block) -> dict:
 
     from graphkit.data.hypergraph import load_hypergraph
     loaded = load_hypergraph("cocitation", "cora", root, download=False)
-    hg: Hypergraph = loaded.extra["hypergraph"]
+    hg: Hypergraph = loaded.hypergraph
     x = loaded.data.x
     n, m = hg.num_nodes, hg.num_edges
     torch.manual_seed(0)

@@ -54,11 +54,11 @@ def synthetic(name: str, seed: int = 0) -> TrafficSeries:
 
 def build(model: str, data, n: int):
     from graphkit.catalog import MODELS as TABLE
-    from graphkit.data import Loaded
+    from graphkit.data import ForecastShape, Loaded
     from graphkit.metrics import ForecastScore
 
     loaded = Loaded("x", "forecast", "regression", data.num_features, 12, ForecastScore(),
-                    extra={"t_in": 12, "t_out": 12, "num_nodes": n})
+                    forecast=ForecastShape(12, 12, n, "dcrnn", "benchmark stand-in"))
     cfg_cls, fixed, cls = TABLE[model][0](loaded)
     return cls(cfg_cls(**fixed))
 

@@ -30,10 +30,10 @@ args = p.parse_args()
 
 # 1. The hypergraph (nodes x hyperedges incidence, a singleton hyperedge added per node) and 10 splits.
 hyper = load_hypergraph(args.kind, args.name, args.data_root)
-print(hyper.summary(), f"| {hyper.extra['hypergraph'].num_edges} hyperedges")
+print(hyper.summary(), f"| {hyper.hypergraph.num_edges} hyperedges")
 
 # 2. The same nodes as an ordinary graph: every pair sharing a hyperedge becomes an edge.
-ei = clique_expansion(hyper.extra["hypergraph"])
+ei = clique_expansion(hyper.hypergraph)
 graph = Loaded(hyper.name + " (clique expansion)", "node", "multiclass", hyper.num_features, hyper.num_outputs,
                hyper.metric, data=Data(x=hyper.data.x, y=hyper.data.y, edge_index=ei), split=hyper.split,
                folds=hyper.folds)

@@ -47,7 +47,7 @@ print(loaded.summary())
 # 2. The virtual-node ST-GNN (Graph WaveNet backbone, semi-adaptive adjacency with virtual nodes).
 width = {"residual_channels": 8, "dilation_channels": 8, "skip_channels": 16, "end_channels": 32} if args.smoke \
     else {}
-model_cfg = VirtualNodeSTGNNConfig(in_channels=loaded.num_features, num_nodes=loaded.extra["num_nodes"],
+model_cfg = VirtualNodeSTGNNConfig(in_channels=loaded.num_features, num_nodes=loaded.forecast.num_nodes,
                                    virtual_nodes=args.virtual_nodes, **width)
 model = GraphWaveNet(model_cfg)
 train = TrainConfig(epochs=1 if args.smoke else args.epochs, batch_size=64, clip_grad=5.0, protocol="dcrnn")

@@ -153,13 +153,13 @@ def load_dataset(name: str, root: str | None, train: TrainConfig | None = None) 
 # ------------------------------------------------------------------ models
 # name -> function(loaded) -> (config class, fixed config values, module class)
 def _graph_node(d: Loaded) -> bool:
-    return d.level == "node" and not d.extra.get("hypergraph")
+    return d.level == "node" and d.hypergraph is None
 
 
 def _gcn(d: Loaded):
     if _graph_node(d):
         return GCNConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs}, GCN
-    if d.level == "graph" and d.extra.get("mol"):
+    if d.level == "graph" and d.molecules:
         return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gcn"}, MolGNN
     if d.level == "link":
         return LinkConfig, {"in_channels": max(d.num_features, 1), "encoder": "gcn"}, LinkModel
@@ -167,13 +167,13 @@ def _gcn(d: Loaded):
 
 
 def _gcn_vn(d: Loaded):
-    if d.level == "graph" and d.extra.get("mol"):
+    if d.level == "graph" and d.molecules:
         return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gcn", "virtual_node": True}, MolGNN
     return None
 
 
 def _gin(d: Loaded):
-    if d.level == "graph" and d.extra.get("mol"):
+    if d.level == "graph" and d.molecules:
         return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gin"}, MolGNN
     if d.level == "graph":
         return GINConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs}, GIN
@@ -183,14 +183,14 @@ def _gin(d: Loaded):
 def _gat(d: Loaded, v2: bool = False):
     if _graph_node(d):
         return GATConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs, "v2": v2}, GAT
-    if d.level == "graph" and not d.extra.get("mol"):  # molecules' integer atom features need an encoder
+    if d.level == "graph" and not d.molecules:  # molecules' integer atom features need an encoder
         return GATConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs, "v2": v2,
                            "graph_level": True}, GAT
     return None
 
 
 def _gin_vn(d: Loaded):
-    if d.level == "graph" and d.extra.get("mol"):
+    if d.level == "graph" and d.molecules:
         return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gin", "virtual_node": True}, MolGNN
     return None
 
@@ -213,7 +213,7 @@ def _nsd(kind: str):
 
 def _hypergraph(conv: str):
     def spec(d: Loaded):
-        if d.level == "node" and d.extra.get("hypergraph"):
+        if d.level == "node" and d.hypergraph is not None:
             return (HypergraphNetConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs,
                                           "conv": conv}, HypergraphNet)
         return None
@@ -231,9 +231,9 @@ def _global(cfg_cls: type, module_cls: type):
     def spec(d: Loaded):
         if d.level == "graph":
             fixed: dict[str, Any] = {"in_channels": d.num_features, "out_channels": d.num_outputs, "level": "graph",
-                                     "mol": bool(d.extra.get("mol"))}
-            if "atom_types" in d.extra:
-                fixed.update(node_vocab=d.extra["atom_types"], edge_vocab=d.extra["bond_types"])
+                                     "mol": d.molecules}
+            if d.atom_types:
+                fixed.update(node_vocab=d.atom_types, edge_vocab=d.bond_types)
             return cfg_cls, fixed, module_cls
         if _graph_node(d):
             return cfg_cls, {"in_channels": d.num_features, "out_channels": d.num_outputs, "level": "node"}, module_cls
@@ -245,8 +245,8 @@ def _traffic(cfg_cls: type, module_cls: type, **fixed_extra: Any):
     def spec(d: Loaded):
         if d.level != "forecast":
             return None
-        fixed = {"in_channels": d.num_features, "num_nodes": d.extra["num_nodes"], "t_in": d.extra["t_in"],
-                 "t_out": d.extra["t_out"], **fixed_extra}
+        fixed = {"in_channels": d.num_features, "num_nodes": d.forecast.num_nodes, "t_in": d.forecast.t_in,
+                 "t_out": d.forecast.t_out, **fixed_extra}
         return cfg_cls, fixed, module_cls
     return spec
 
@@ -293,7 +293,7 @@ def model_spec(model: str, loaded: Loaded | None = None):
     if spec is None:
         fits = [m for m, (f, _) in MODELS.items() if f(loaded) is not None]
         raise ValueError(f"model {model!r} does not apply to {loaded.name} ({loaded.level}-level"
-                         f"{', molecules' if loaded.extra.get('mol') else ''}); models that do: {', '.join(fits)}")
+                         f"{', molecules' if loaded.molecules else ''}); models that do: {', '.join(fits)}")
     return spec
 
 

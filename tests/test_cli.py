@@ -79,9 +79,12 @@ def test_parse_overrides_forms():
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_every_recipe_is_valid_for_its_model(name, monkeypatch):
     """Recipe settings parse against the model's config (no data needed: a stand-in of the right level)."""
+    import torch
+
     import graphkit.catalog as cli
-    from graphkit.data import Loaded
+    from graphkit.data import ForecastShape, Loaded
     from graphkit.metrics import Accuracy
+    from graphkit.ops import Hypergraph
 
     r = RECIPES[name]
     level = "graph" if r.dataset.startswith(("ogbg", "peptides", "zinc")) or r.dataset in cli.TU else "node"
@@ -93,12 +96,12 @@ def test_every_recipe_is_valid_for_its_model(name, monkeypatch):
 
     def fake_load(n, root, train=None):
         seen["train"] = train
-        extra = {"mol": mol, "hypergraph": hyper}
+        facts = {"molecules": mol, "hypergraph": Hypergraph.from_incidence(torch.tensor([[0], [0]])) if hyper else None}
         if r.dataset == "zinc":
-            extra.update(atom_types=28, bond_types=4)
+            facts.update(atom_types=28, bond_types=4)
         if level == "forecast":
-            extra.update(t_in=train.window_in, t_out=train.window_out, num_nodes=5)
-        return Loaded(r.dataset, level, "multiclass", 4, 2, Accuracy(), extra=extra)
+            facts["forecast"] = ForecastShape(train.window_in, train.window_out, 5, "dcrnn", "stand-in")
+        return Loaded(r.dataset, level, "multiclass", 4, 2, Accuracy(), **facts)
 
     monkeypatch.setattr(cli, "load_dataset", fake_load)
     monkeypatch.setattr(cli, "with_encodings", lambda loaded, *a: loaded)  # no graphs in the stand-in

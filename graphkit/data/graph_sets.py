@@ -15,6 +15,7 @@ and cached in ``$GRAPHKIT_CACHE``.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -26,7 +27,7 @@ import torch
 from torch_geometric.data import Data
 
 from graphkit.data import peptides_original
-from graphkit.data.bundle import Loaded
+from graphkit.data.bundle import Encodings, Loaded
 from graphkit.data.checks import checked_loader
 from graphkit.data.root import DatasetFormatError, UntrustedPickleError, cache_dir, data_root, require_files
 from graphkit.metrics import AveragePrecision, MeanAbsoluteError
@@ -126,7 +127,7 @@ def load_peptides(name: str, root: str | os.PathLike | None = None, download: bo
             and peptides_original.original_layout_present(original)):
         graphs, split = peptides_original.load_original(original)
         return Loaded(name, "graph", "binary", 9, peptides_original.NUM_TASKS, AveragePrecision(),
-                      dataset=GraphList(graphs), split=split, extra={"mol": True})
+                      dataset=GraphList(graphs), split=split, molecules=True)
     inner = name.replace("-", "")
     _ensure(name, raw, files, download, lambda: _download_zip(PEPTIDES_URL[name], raw, inner),
             f"{PEPTIDES_URL[name]} (unzip; its folder {inner}/ holds train.pt, val.pt, test.pt)")
@@ -149,7 +150,7 @@ def load_peptides(name: str, root: str | os.PathLike | None = None, download: bo
     metric = AveragePrecision() if name == "peptides-func" else MeanAbsoluteError()
     task = "binary" if name == "peptides-func" else "regression"
     return Loaded(name, "graph", task, 9, want, metric, dataset=GraphList(graphs), split=_split_index(sizes),
-                  extra={"mol": True})
+                  molecules=True)
 
 
 class _TensorUnpickler(pickle.Unpickler):
@@ -199,7 +200,7 @@ def load_zinc(root: str | os.PathLike | None = None, download: bool = True) -> L
                                edge_attr=adj[ei[0], ei[1]].long(), y=m["logP_SA_cycle_normalized"].float().view(1, 1)))
         sizes.append(len(index))
     return Loaded("ZINC", "graph", "regression", 1, 1, MeanAbsoluteError(), dataset=GraphList(graphs),
-                  split=_split_index(sizes), extra={"atom_types": 28, "bond_types": 4})
+                  split=_split_index(sizes), atom_types=28, bond_types=4)
 
 
 # ------------------------------------------------------------------------------------------- encodings
@@ -240,6 +241,4 @@ def with_encodings(loaded: Loaded, rwse_k: int = 16, lap_k: int = 0, lap_norm: s
         for k, v in table[i].items():
             g[k] = v
         graphs.append(g)
-    extra = {**loaded.extra, "encodings": {"rwse_k": rwse_k, "lap_k": lap_k, "lap_norm": lap_norm}}
-    return Loaded(loaded.name, loaded.level, loaded.task, loaded.num_features, loaded.num_outputs, loaded.metric,
-                  dataset=GraphList(graphs), split=loaded.split, folds=loaded.folds, extra=extra)
+    return dataclasses.replace(loaded, dataset=GraphList(graphs), encodings=Encodings(rwse_k, lap_k, lap_norm))

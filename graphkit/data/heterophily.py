@@ -133,9 +133,9 @@ def _node_task(name: str, data: Data, folds: list[dict[str, torch.Tensor]], spli
     if binary:
         data.y = data.y.float().view(-1, 1)
         return Loaded(name, "node", "binary", data.num_features, 1, RocAuc(), data=data, split=folds[0],
-                      folds=folds, extra={"splits": splits})
+                      folds=folds, split_kind=splits)
     return Loaded(name, "node", "multiclass", data.num_features, int(data.y.max()) + 1, Accuracy(), data=data,
-                  split=folds[0], folds=folds, extra={"splits": splits})
+                  split=folds[0], folds=folds, split_kind=splits)
 
 
 @checked_loader

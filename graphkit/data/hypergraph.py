@@ -92,7 +92,7 @@ def load_hypergraph(kind: str, name: str, root: str | None = None, split: str = 
 
     ``self_loops``: add a singleton hyperedge for every node without one (AllSet
     does this for HGNN/HCHA). The hypergraph is ``data.incidence: [2, nnz]`` with
-    ``data.num_hyperedges``; :meth:`Loaded.extra` ``["hypergraph"]`` holds the
+    ``data.num_hyperedges``; :attr:`Loaded.hypergraph` holds the
     :class:`~graphkit.ops.Hypergraph`.
     """
     key = (kind.lower(), name.lower())
@@ -115,4 +115,5 @@ def load_hypergraph(kind: str, name: str, root: str | None = None, split: str = 
     data = Data(x=x, y=y, incidence=hg.incidence, num_hyperedges=hg.num_edges, num_nodes=x.size(0))
     title = f"{key[1].capitalize()}-{'CC' if key[0] == 'cocitation' else 'CA'}"
     return Loaded(title, "node", "multiclass", x.size(1), int(y.max()) + 1, Accuracy(), data=data, split=folds[0],
-                  folds=folds, extra={"hypergraph": hg, "splits": split, "self_loops": self_loops})
+                  folds=folds, split_kind=split, hypergraph=hg,
+                  hypergraph_self_loops=self_loops)

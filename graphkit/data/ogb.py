@@ -217,8 +217,7 @@ def load_ogb(name: str, root: str | os.PathLike | None = None, download: bool = 
         if meta.get("data type", "") == "mol":
             _check_mol_vocab(name, ds)
         return Loaded(name, "graph", task, num_features, num_outputs, metric, dataset=ds, split=split,
-                      extra={"mol": meta.get("data type", "") == "mol",
-                             "edge_features": ds.num_edge_features})
+                      molecules=meta.get("data type", "") == "mol", edge_features=ds.num_edge_features)
     data = ds[0]
     if level == "ogbn":
         split = {k: _split_index(name, k, v) for k, v in ds.get_idx_split().items()}

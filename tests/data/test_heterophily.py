@@ -191,7 +191,7 @@ def test_planetoid_geom_splits_fixture(tmp_path):
         m["train_mask"][perm[:1300]] = m["val_mask"][perm[1300:2166]] = m["test_mask"][perm[2166:]] = True
         np.savez(raw / f"cora_split_0.6_0.2_{i}.npz", **m)
     loaded = load_planetoid_geom("cora", str(tmp_path), download=False)
-    assert loaded.extra["splits"] == "geom-gcn"
+    assert loaded.split_kind == "geom-gcn"
     assert [len(loaded.folds[9][k]) for k in ("train", "valid", "test")] == [1300, 866, 542]
 
 
@@ -201,7 +201,7 @@ def test_planetoid_geom_splits_real(name, n):
     folder = {"cora": "Cora", "citeseer": "CiteSeer"}[name]
     root = require_data("planetoid", folder, f"raw/{name}_split_0.6_0.2_9.npz")
     loaded = load_planetoid_geom(name, root, download=False)
-    assert loaded.extra["splits"] == "geom-gcn" and len(loaded.folds) == 10
+    assert loaded.split_kind == "geom-gcn" and len(loaded.folds) == 10
     raw = Path(root) / "planetoid" / folder / "raw"
     for i, fold in enumerate(loaded.folds):
         masks = np.load(raw / f"{name}_split_0.6_0.2_{i}.npz")   # read independently of the loader

@@ -26,10 +26,10 @@ def test_real_sets_match_published_statistics(kind, name):
     before = sorted(p.name for p in (Path(root) / "hypergraph").rglob("*"))
     raw = load_hypergraph(kind, name, root, self_loops=False, download=False)
     n, m, f, c = REAL[kind, name]
-    hg = raw.extra["hypergraph"]
+    hg = raw.hypergraph
     assert (raw.data.num_nodes, hg.num_edges, raw.num_features, raw.num_outputs) == (n, m, f, c)
     looped = load_hypergraph(kind, name, root, download=False)
-    assert looped.extra["hypergraph"].num_edges > m
+    assert looped.hypergraph.num_edges > m
     hyper = load_hypergraph(kind, name, root, split="hypergcn", download=False)
     assert len(hyper.folds) == 10 and "valid" not in hyper.folds[0]
     assert sorted(p.name for p in (Path(root) / "hypergraph").rglob("*")) == before
@@ -58,7 +58,7 @@ def write_hypergcn(folder: Path, n: int = 30, f: int = 8, seed: int = 0) -> None
 def test_fixture_in_hypergcn_layout(tmp_path, kind, name):
     write_hypergcn(tmp_path / "hypergraph" / kind / name)
     loaded = load_hypergraph(kind, name, str(tmp_path), self_loops=False, download=False)
-    hg = loaded.extra["hypergraph"]
+    hg = loaded.hypergraph
     assert (loaded.data.num_nodes, hg.num_edges, loaded.num_features) == (30, 12, 8)
     assert torch.equal(loaded.data.incidence, hg.incidence)
     assert [len(loaded.folds[0][k]) for k in ("train", "valid", "test")] == [15, 7, 8]

@@ -204,7 +204,7 @@ def test_astgcn_fixture(tmp_path, name):
     assert np.array_equal(s.adjacency.numpy(), expect)
     assert np.isinf(s.extra["distances"][1, 0]) and s.extra["distances"][0, 1] == 12.5
     loaded = forecast_task(name, tmp_path)
-    assert loaded.extra["protocol"] == "astgcn"
+    assert loaded.forecast.protocol == "astgcn"
     count = t - 23
     assert [len(v) for v in loaded.split.values()] == [round(count * 0.6), count - round(count * 0.6)
                                                        - round(count * 0.2), round(count * 0.2)]

@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from graphkit.data.bundle import ForecastShape
 from graphkit.data.checks import checked_loader
 from graphkit.data.traffic.scalers import MaxScaler, StandardScaler
 from graphkit.data.traffic.series import TrafficSeries
@@ -133,5 +134,4 @@ def forecast_task(name: str, root: str | Path | None = None, protocol: str = "au
     metric = ForecastScore("rmse" if protocol == "tgcn" else "mae")
     return Loaded(name=series.name, level="forecast", task="regression", num_features=data.num_features,
                   num_outputs=t_out, metric=metric, data=data, split=dict(data.starts),
-                  extra={"t_in": t_in, "t_out": t_out, "num_nodes": series.num_nodes, "protocol": protocol,
-                         "describe": describe(data)})
+                  forecast=ForecastShape(t_in, t_out, series.num_nodes, protocol, describe(data)))
