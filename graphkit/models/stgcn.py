@@ -26,7 +26,7 @@ class STGCNConfig:
     num_nodes: int = 207
     t_in: int = 12
     t_out: int = 12
-    channels: str = "64,16,64"  # temporal, spatial, temporal channels of each ST-Conv block
+    channels: tuple[int, int, int] = (64, 16, 64)  # temporal, spatial, temporal channels of each ST-Conv block
     blocks: int = 2
     kt: int = 3
     ks: int = 3
@@ -38,18 +38,22 @@ class STGCNConfig:
             raise ValueError(f"graph_conv must be 'cheb' or 'first', got {self.graph_conv!r}")
         if self.t_in - 2 * self.blocks * (self.kt - 1) < 1:
             raise ValueError(f"t_in={self.t_in} is too short for {self.blocks} blocks of kernel {self.kt}")
+        given = self.channels
+        # a JSON list from a run's config.json, or the text "64,16,64" of configs saved before list settings
+        items = given.split(",") if isinstance(given, str) else given
         try:
-            sizes = tuple(int(c) for c in str(self.channels).split(","))
-        except ValueError:
-            sizes = ()
-        if len(sizes) != 3 or min(sizes) < 1:
-            raise ValueError(f"channels must be three positive sizes like '64,16,64', got {self.channels!r}")
+            sizes = tuple(int(c) for c in items)
+            ok = len(sizes) == 3 and min(sizes) >= 1 and not any(isinstance(c, (bool, float)) for c in items)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"channels must be three positive sizes like 64,16,64, got {given!r}")
+        self.channels = sizes
 
     @property
     def channel_sizes(self) -> tuple[int, int, int]:
-        """``channels`` ('64,16,64') as three ints: temporal, spatial, output width."""
-        a, b, c = (int(v) for v in self.channels.split(","))
-        return a, b, c
+        """``channels``: temporal, spatial, output width."""
+        return self.channels
 
 
 class STConvBlock(nn.Module):

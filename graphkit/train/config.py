@@ -13,7 +13,17 @@ import difflib
 import math
 import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+# The choices of every enumerated setting, defined once; the configs are typed with them, so the override
+# parser, the config check and resumed configs all read the same list.
+Optimizer = Literal["adam", "adamw"]  # adam: weight decay added to the gradient; adamw: decoupled
+Select = Literal["valid", "valid-loss", "last", "mean-curve", "test"]
+Amp = Literal["none", "bf16", "fp16"]
+Collate = Literal["auto", "pyg"]
+Loss = Literal["auto", "masked-mae", "sse", "l1"]
+Protocol = Literal["auto", "dcrnn", "astgcn", "stgcn", "tgcn"]
+Covariates = Literal["auto", "none", "tod", "tod+dow"]
 
 
 @dataclass
@@ -31,15 +41,14 @@ class OptimConfig:
     gamma: float = 0.5
     group: str = ""  # parameters whose name contains this get group_weight_decay (NSD: "sheaf_learner")
     group_weight_decay: float = 0.0
-    optimizer: str = "adam"  # "adam" (weight decay added to the gradient) or "adamw" (decoupled)
+    optimizer: Optimizer = "adam"
     warmup_epochs: int = 0  # with cosine: linear warm-up from 0
     cosine: bool = False  # cosine decay to 0 over the run's epochs (GraphGPS's cosine_with_warmup)
 
     def __post_init__(self):
         check_numbers(self, "optim", positive=("lr", "gamma"), non_negative=("weight_decay", "group_weight_decay",
                                                                               "step_size", "warmup_epochs"))
-        if self.optimizer not in ("adam", "adamw"):
-            raise ValueError(f"optim.optimizer must be 'adam' or 'adamw', got {self.optimizer!r}")
+        check_choices(self, "optim")
         if self.cosine and self.step_size > 0:
             raise ValueError("optim.cosine and optim.step_size are two schedules; choose one")
 
@@ -54,7 +63,7 @@ class TrainConfig:
     eval_train: bool = False  # also score the training split every epoch (costs a full pass)
     # "valid": test at the best validation epoch; "valid-loss"; "last"; "mean-curve" (GIN);
     # "test": the best test epoch (T-GCN's protocol; optimistic by construction)
-    select: str = "valid"
+    select: Select = "valid"
     patience: int = 0  # stop after this many epochs without a better validation score; 0 = never
     loss_window: int = 0  # Kipf & Welling: stop when valid loss exceeds the mean of the last N; 0 = off
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:1" ...
@@ -62,30 +71,29 @@ class TrainConfig:
     num_workers: int = 0  # DataLoader workers for graph-level tasks
     # graph-level batches: "auto" assembles them on the device from the dataset held there once
     # (graphkit.data.graph_store; the same batches as PyG's), else PyG's DataLoader; "pyg" always the latter
-    collate: str = "auto"
+    collate: Collate = "auto"
     to_undirected: bool = False  # symmetrise a directed graph first (OGB's arxiv scripts do)
     normalize_features: bool = False  # node tasks: rows of x sum to 1 (Kipf & Welling's preprocessing)
     negatives: int = 1  # link prediction: random negative pairs per positive training edge
     checkpoint: bool = True
     dist_timeout: float = 300.0  # seconds a collective waits for the other ranks before failing the run
-    amp: str = "none"  # mixed precision: "none" | "bf16" (CPU or CUDA) | "fp16" (CUDA, with loss scaling)
+    amp: Amp = "none"  # mixed precision: "none" | "bf16" (CPU or CUDA) | "fp16" (CUDA, with loss scaling)
     compile: bool = False  # run the model through torch.compile
-    fanouts: str = ""  # node tasks: neighbour-sampled mini-batches, e.g. "15,10,5" (-1 = all); "" = full batch
+    fanouts: tuple[int, ...] = ()  # node tasks: neighbours per hop, e.g. 15,10,5 (-1 = all); () = full batch
     clip_grad: float = 0.0  # clip the gradient norm to this value; 0 = off (Graph WaveNet / DCRNN use 5)
-    loss: str = "auto"  # forecasting: "masked-mae" (auto) | "sse" (T-GCN); graph regression: "auto" (MSE) | "l1"
+    loss: Loss = "auto"  # forecasting: "masked-mae" (auto) | "sse" (T-GCN); graph regression: "auto" (MSE) | "l1"
     # forecasting data (traffic sets): window lengths, split protocol, covariates
     window_in: int = 12
     window_out: int = 12
-    protocol: str = "auto"  # "dcrnn" | "astgcn" | "stgcn" | "tgcn"; auto = the dataset's lineage
-    covariates: str = "auto"  # "none" | "tod" | "tod+dow"; auto = tod, none under the tgcn protocol
+    protocol: Protocol = "auto"  # "dcrnn" | "astgcn" | "stgcn" | "tgcn"; auto = the dataset's lineage
+    covariates: Covariates = "auto"  # "none" | "tod" | "tod+dow"; auto = tod, none under the tgcn protocol
 
     def __post_init__(self):
         check_numbers(self, "train", positive=("epochs", "batch_size", "negatives", "dist_timeout", "window_in",
                                                "window_out"),
                       non_negative=("iters_per_epoch", "patience", "loss_window", "threads", "num_workers",
                                     "clip_grad"))
-        _choice("train.amp", self.amp, ("none", "bf16", "fp16"))
-        _choice("train.collate", self.collate, ("auto", "pyg"))
+        check_choices(self, "train")
         if self.device != "auto":
             import torch
 
@@ -94,21 +102,10 @@ class TrainConfig:
             except RuntimeError:
                 raise ValueError(f"train.device={self.device!r} is not a device: use 'auto', 'cpu', 'cuda' or "
                                  "'cuda:N'") from None
-        _choice("train.loss", self.loss, ("auto", "masked-mae", "sse", "l1"))
-        _choice("train.protocol", self.protocol, ("auto", "dcrnn", "astgcn", "stgcn", "tgcn"))
-        if self.fanouts:
-            try:
-                fan = [int(f) for f in self.fanouts.split(",")]
-            except ValueError:
-                fan = [0]
-            if not fan or any(f == 0 or f < -1 for f in fan):
-                raise ValueError(f"train.fanouts must be comma-separated neighbours per hop (each >= 1, or -1 for "
-                                 f"all), e.g. '15,10,5'; got {self.fanouts!r}")
-        if self.select not in ("valid", "valid-loss", "last", "mean-curve", "test"):
-            raise ValueError(f"train.select must be 'valid', 'valid-loss', 'last', 'mean-curve' or 'test', "
-                             f"got {self.select!r}")
-        if self.covariates not in ("auto", "none", "tod", "tod+dow"):
-            raise ValueError(f"train.covariates must be 'auto', 'none', 'tod' or 'tod+dow', got {self.covariates!r}")
+        self.fanouts = as_tuple(self.fanouts, field_types(TrainConfig)["fanouts"], "train.fanouts")
+        if any(f == 0 or f < -1 for f in self.fanouts):
+            raise ValueError(f"train.fanouts must be neighbours per hop (each >= 1, or -1 for all), e.g. 15,10,5; "
+                             f"got {self.fanouts!r}")
 
 
 @dataclass
@@ -154,6 +151,9 @@ def _typed(cls: type, values: Any, section: str, skip: tuple[str, ...] = ()) -> 
         if key not in types:
             raise unknown_name("setting", f"{prefix}{key}", [f"{prefix}{k}" for k in types if k not in skip])
         typ = types[key]
+        if choices(typ) is not None or is_tuple(typ):  # the dataclass's own check converts and names the problem
+            out[key] = value
+            continue
         allowed = tuple(a for a in (typing.get_args(typ) or (typ,)) if isinstance(a, type))
         origin = typing.get_origin(typ)
         if origin is dict or dict in allowed:
@@ -173,9 +173,59 @@ def _typed(cls: type, values: Any, section: str, skip: tuple[str, ...] = ()) -> 
     return out
 
 
-def _choice(where: str, value: str, allowed: tuple[str, ...]) -> None:
+def choices(typ: Any) -> tuple[Any, ...] | None:
+    """The allowed values of a ``Literal[...]`` type (also inside ``X | None``), else None."""
+    if typing.get_origin(typ) is Literal:
+        return typing.get_args(typ)
+    for arg in typing.get_args(typ):
+        if typing.get_origin(arg) is Literal:
+            return typing.get_args(arg)
+    return None
+
+
+def is_tuple(typ: Any) -> bool:
+    """Whether ``typ`` is ``tuple[X, ...]`` or ``tuple[X, Y, ...]`` (a list-valued setting)."""
+    return typing.get_origin(typ) is tuple
+
+
+def as_tuple(value: Any, typ: Any, where: str) -> tuple[Any, ...]:
+    """``value`` (a tuple, a JSON list, or the text ``"64,16,64"`` of the command line and of configs saved
+    before list settings existed) as ``typ``'s tuple, each item converted and the length checked."""
+    args = typing.get_args(typ)
+    variadic = len(args) == 2 and args[1] is Ellipsis
+    if isinstance(value, str):
+        items: list[Any] = [t.strip() for t in value.split(",")] if value.strip() else []
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise ValueError(f"{where} must be a list like 64,16,64, got {value!r}")
+    if not variadic and len(items) != len(args):
+        raise ValueError(f"{where} needs {len(args)} values separated by commas, got {value!r}")
+    out = []
+    for i, item in enumerate(items):
+        kind = args[0] if variadic else args[i]
+        if isinstance(item, str):
+            item = parse_value(item, kind, where)
+        elif kind is float and isinstance(item, int) and not isinstance(item, bool):
+            item = float(item)
+        if not isinstance(item, kind) or isinstance(item, bool) != (kind is bool):
+            raise ValueError(f"{where} holds {item!r}, not {kind.__name__}")
+        out.append(item)
+    return tuple(out)
+
+
+def check_choice(where: str, value: Any, allowed: tuple[Any, ...]) -> None:
     if value not in allowed:
         raise ValueError(f"{where} must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
+
+
+def check_choices(obj: Any, section: str) -> None:
+    """Every ``Literal``-typed field of the dataclass ``obj`` holds one of its choices (None where allowed)."""
+    for name, typ in field_types(type(obj)).items():
+        allowed = choices(typ)
+        value = getattr(obj, name)
+        if allowed is not None and not (value is None and type(None) in typing.get_args(typ)):
+            check_choice(f"{section}.{name}", value, allowed)
 
 
 def check_numbers(obj: Any, section: str, positive: tuple[str, ...] = (), non_negative: tuple[str, ...] = ()) -> None:
@@ -210,7 +260,16 @@ def check_model_value(name: str, value: Any, where: str) -> None:
 
 
 def parse_value(text: str, typ: Any, where: str) -> Any:
-    """Convert ``text`` to ``typ`` (bool, int, float, str, ``X | None``) or raise a clear error."""
+    """Convert ``text`` to ``typ`` (bool, int, float, str, ``Literal``, a tuple from ``"a,b,c"``, ``X | None``)
+    or raise a clear error."""
+    if is_tuple(typ):
+        return as_tuple(text, typ, where)
+    allowed = choices(typ)
+    if allowed is not None:
+        if type(None) in typing.get_args(typ) and text.lower() in ("none", "null"):
+            return None
+        check_choice(where, text, allowed)
+        return text
     origin = typing.get_origin(typ)
     args = typing.get_args(typ)
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)) and type(None) in args:

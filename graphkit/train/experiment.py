@@ -136,6 +136,21 @@ def _runs(cfg: ExperimentConfig, loaded: Loaded) -> list[tuple[str, int, dict]]:
     return [(f"run-seed{s:02d}", s, loaded.split) for s in range(cfg.first_seed, cfg.first_seed + cfg.seeds)]
 
 
+def _comparable(value: Any) -> Any:
+    """A config value as comparable data: lists and tuples alike (JSON holds lists), and the text form
+    ``"64,16,64"`` of list settings saved before they were typed as tuples read as that tuple."""
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return tuple(_comparable(v) for v in value)
+    if isinstance(value, str) and "," in value:
+        try:
+            return tuple(int(v) for v in value.split(","))
+        except ValueError:
+            return value
+    return value
+
+
 def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
     """``section.field: saved -> now`` for every setting that differs (nested dicts walked)."""
     if isinstance(old, dict) and isinstance(new, dict):
@@ -158,6 +173,9 @@ def _check_out(out: Path, cfg: ExperimentConfig, resume: bool) -> None:
     # Settings added to graphkit after the run started take their defaults, which keep the old behaviour.
     for section, cls in (("optim", OptimConfig), ("train", TrainConfig)):
         old[section] = {**dataclasses.asdict(cls()), **old.get(section, {})}
+    if old.get("train", {}).get("fanouts") == "":  # the empty list setting, as configs saved before lists held it
+        old["train"]["fanouts"] = ()
+    old, new = _comparable(old), _comparable(new)
     for key in ("seeds", "folds"):  # adding seeds to a finished experiment is fine
         old.pop(key, None)
         new.pop(key, None)

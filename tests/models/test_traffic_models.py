@@ -138,8 +138,8 @@ def test_graph_gru_cell_dense_reference():
 
 
 MODELS = {
-    "stgcn-cheb": lambda: STGCN(STGCNConfig(in_channels=2, num_nodes=N, channels="8,4,8")),
-    "stgcn-first": lambda: STGCN(STGCNConfig(in_channels=2, num_nodes=N, channels="8,4,8", graph_conv="first")),
+    "stgcn-cheb": lambda: STGCN(STGCNConfig(in_channels=2, num_nodes=N, channels=(8, 4, 8))),
+    "stgcn-first": lambda: STGCN(STGCNConfig(in_channels=2, num_nodes=N, channels=(8, 4, 8), graph_conv="first")),
     "gwnet": lambda: GraphWaveNet(GraphWaveNetConfig(in_channels=2, num_nodes=N, residual_channels=8,
                                                      dilation_channels=8, skip_channels=16, end_channels=16)),
     "vn-stgnn": lambda: GraphWaveNet(VirtualNodeSTGNNConfig(in_channels=2, num_nodes=N, residual_channels=8,
@@ -320,7 +320,7 @@ def test_stgcn_block_is_the_authors_spatial_layer(graph_conv, channels):
 def test_stgcn_output_bias_is_per_sensor():
     """The authors' output layer adds a bias per sensor (per horizon here: one output channel each)."""
     torch.manual_seed(0)
-    model = STGCN(STGCNConfig(in_channels=2, num_nodes=N, channels="8,4,8", t_out=3)).eval()
+    model = STGCN(STGCNConfig(in_channels=2, num_nodes=N, channels=(8, 4, 8), t_out=3)).eval()
     g = SensorGraph(_weights())
     x = torch.randn(2, 12, N, 2)
     base = model(x, g)

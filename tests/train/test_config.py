@@ -1,4 +1,6 @@
 """Typed overrides for experiment configs."""
+import json
+
 import pytest
 
 from graphkit.models import MolGNNConfig
@@ -28,6 +30,34 @@ def test_values_are_converted_by_declared_type():
 def test_bad_overrides_are_named(key, value, msg):
     with pytest.raises(ValueError, match=msg):
         apply_override(ExperimentConfig(model="gin", dataset="x"), key, value, MolGNNConfig)
+
+
+def test_list_and_choice_settings():
+    """List settings parse from "a,b,c" into typed tuples (length and item type checked); choices are Literal
+    types whose allowed values every error names; saved configs hold lists and load back equal."""
+    from graphkit.models import STGCNConfig
+    from graphkit.train.config import TrainConfig
+
+    cfg = ExperimentConfig(model="stgcn", dataset="los-loop")
+    apply_override(cfg, "model.channels", "32, 8,32", STGCNConfig)
+    apply_override(cfg, "train.fanouts", "15,10,-1", None)
+    apply_override(cfg, "train.select", "valid-loss", None)
+    assert cfg.model_cfg["channels"] == (32, 8, 32) and cfg.train.fanouts == (15, 10, -1)
+    assert STGCNConfig(**cfg.model_cfg).channel_sizes == (32, 8, 32)
+    assert STGCNConfig(channels=[16, 4, 16]).channels == (16, 4, 16)  # a JSON list
+    assert ExperimentConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))).train == cfg.train
+    apply_override(cfg, "train.fanouts", "", None)
+    assert cfg.train.fanouts == ()
+    for key, value, msg in (("model.channels", "32,8", "needs 3 values"), ("model.channels", "32,x,8", "expects int"),
+                            ("train.fanouts", "15,0", "each >= 1"), ("train.fanouts", "1.5", "expects int"),
+                            ("train.select", "best", "'valid', 'valid-loss', 'last', 'mean-curve', 'test'"),
+                            ("train.amp", "fp8", "'none', 'bf16', 'fp16'"), ("optim.optimizer", "sgd", "'adamw'")):
+        with pytest.raises(ValueError, match=msg):
+            apply_override(ExperimentConfig(model="stgcn", dataset="x"), key, value, STGCNConfig)
+    with pytest.raises(ValueError, match="train.covariates must be one of"):
+        TrainConfig(covariates="dow")
+    with pytest.raises(ValueError, match="train.select must be one of"):
+        ExperimentConfig.from_dict({"model": "gcn", "dataset": "cora", "train": {"select": "best"}})
 
 
 def test_parse_value_rejects_unsupported_types():

@@ -261,3 +261,21 @@ def test_resume_accepts_a_config_saved_before_new_settings_existed(tmp_path):
     cfg.optim.lr = 0.5
     with pytest.raises(ValueError, match="differs"):
         _check_out(tmp_path, cfg, resume=True)
+
+
+def test_resume_accepts_list_settings_saved_as_text(tmp_path):
+    """Configs written before list settings were tuples held them as text ("" and "64,16,64"): they still resume,
+    and a real change of a list setting is still named."""
+    from graphkit.train.config import ExperimentConfig
+    from graphkit.train.experiment import _check_out
+
+    cfg = ExperimentConfig(model="stgcn", dataset="los-loop", model_cfg={"channels": (64, 16, 64)})
+    saved = cfg.to_dict()
+    saved["train"]["fanouts"] = ""
+    saved["model_cfg"]["channels"] = "64,16,64"
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    _check_out(tmp_path, cfg, resume=True)  # no error
+    assert ExperimentConfig.from_dict(saved).train.fanouts == ()
+    cfg.model_cfg["channels"] = (32, 16, 64)
+    with pytest.raises(ValueError, match="model_cfg.channels"):
+        _check_out(tmp_path, cfg, resume=True)

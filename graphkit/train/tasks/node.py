@@ -54,7 +54,7 @@ class NodeTask:
         self.eval_train = cfg.eval_train
         self.cfg = cfg
         self.precision = Precision(cfg.amp, device)
-        self.fanouts = [int(f) for f in cfg.fanouts.split(",")] if cfg.fanouts else []
+        self.fanouts = list(cfg.fanouts)
         if self.fanouts and isinstance(self.adj, Hypergraph):
             raise ValueError("train.fanouts (neighbour sampling) applies to graphs, not hypergraphs")
 

@@ -1,8 +1,12 @@
 """Mixed precision and the optimiser step of every task (autocast, GradScaler, clipping)."""
 from __future__ import annotations
 
+import typing
+
 import torch
 from torch import Tensor
+
+from graphkit.train.config import Amp, check_choice
 
 
 class Precision:
@@ -13,9 +17,8 @@ class Precision:
     a gradient scaler).
     """
 
-    def __init__(self, amp: str, device: torch.device):
-        if amp not in ("none", "bf16", "fp16"):
-            raise ValueError(f"train.amp must be 'none', 'bf16' or 'fp16', got {amp!r}")
+    def __init__(self, amp: Amp, device: torch.device):
+        check_choice("train.amp", amp, typing.get_args(Amp))
         if amp == "fp16" and device.type != "cuda":
             raise ValueError("train.amp='fp16' needs CUDA (loss scaling for half precision); use 'bf16' on CPU")
         self.amp, self.device = amp, device
