@@ -18,7 +18,7 @@ from graphkit.catalog import load_dataset
 from graphkit.models import GCN, NSD, GCNConfig, NSDConfig
 from graphkit.ops import as_adjacency
 from graphkit.train import ExperimentConfig, run_experiment
-from graphkit.train.config import OptimConfig, TrainConfig
+from graphkit.train.config import DataConfig, OptimConfig, TrainConfig
 from graphkit.train.io import load_checkpoint
 
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -40,12 +40,13 @@ gcn_cfg = GCNConfig(in_channels=data.num_features, out_channels=data.num_outputs
 
 # 3. Train both over the splits: test accuracy at the epoch with the lowest validation loss.
 epochs, folds = (5, 1) if args.smoke else (1500, 10)
-train = TrainConfig(epochs=epochs, patience=200, select="valid-loss", normalize_features=True)
+train = TrainConfig(epochs=epochs, patience=200, select="valid-loss")
+prep = DataConfig(normalize_features=True)  # rows of x sum to 1, as NSD's code does
 for name, build, optim in [
     (f"nsd-{args.kind}", lambda: NSD(nsd_cfg), OptimConfig(lr=0.02, weight_decay=5e-3)),
     ("gcn", lambda: GCN(gcn_cfg), OptimConfig(lr=0.01, weight_decay=5e-4)),
 ]:
-    cfg = ExperimentConfig(model=name, dataset=args.dataset, folds=folds, optim=optim, train=train)
+    cfg = ExperimentConfig(model=name, dataset=args.dataset, folds=folds, optim=optim, train=train, data=prep)
     report = run_experiment(cfg, data, build, f"{args.out}/{name}", progress=False, log=lambda s: None)
     print(report["summary_line"])
 

@@ -26,7 +26,8 @@ import torch  # noqa: E402
 from graphkit.data.traffic import forecast_task  # noqa: E402
 from graphkit.models import GraphWaveNet, VirtualNodeSTGNNConfig  # noqa: E402
 from graphkit.train import ExperimentConfig, run_experiment  # noqa: E402
-from graphkit.train.config import OptimConfig, TrainConfig  # noqa: E402
+from graphkit.train.config import DataConfig, OptimConfig, TrainConfig  # noqa: E402
+from graphkit.train.io import load_checkpoint  # noqa: E402
 from graphkit.train.tasks import ForecastTask  # noqa: E402
 
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -50,17 +51,17 @@ width = {"residual_channels": 8, "dilation_channels": 8, "skip_channels": 16, "e
 model_cfg = VirtualNodeSTGNNConfig(in_channels=loaded.num_features, num_nodes=loaded.forecast.num_nodes,
                                    virtual_nodes=args.virtual_nodes, **width)
 model = GraphWaveNet(model_cfg)
-train = TrainConfig(epochs=1 if args.smoke else args.epochs, batch_size=64, clip_grad=5.0, protocol="dcrnn")
+train = TrainConfig(epochs=1 if args.smoke else args.epochs, batch_size=64, clip_grad=5.0)
 if args.from_run:
     run = Path(args.from_run)
-    state = torch.load(run / "run-seed00" / "checkpoint.pt", weights_only=False)
+    state = load_checkpoint(run / "run-seed00" / "checkpoint.pt")  # tensors and plain values only, never code
     model.load_state_dict(state["model"])
     done = run / "run-seed00" / "results.json"  # a finished run's selected epoch, else the last checkpointed one
     sel = json.loads(done.read_text())["selected"] if done.exists() else state["history"][-1]
     out.mkdir(parents=True, exist_ok=True)
 else:
     cfg = ExperimentConfig(model="vn-stgnn", dataset="los-loop", optim=OptimConfig(lr=1e-3, weight_decay=1e-4),
-                           train=train)
+                           train=train, data=DataConfig(protocol="dcrnn"))
     report = run_experiment(cfg, loaded, lambda: model, out, resume=True, progress=False,
                             title="Los-loop vn-stgnn (example)")
     sel = report["runs"][0]["selected"]

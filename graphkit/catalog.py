@@ -25,6 +25,7 @@ from graphkit.data.graph_sets import load_peptides, load_zinc, with_encodings
 from graphkit.data.heterophily import PLATONOV_SETS, WEBKB, load_geom_gcn, load_planetoid_geom, load_platonov
 from graphkit.data.hypergraph import SETS as HYPERGRAPH_SETS
 from graphkit.data.hypergraph import load_hypergraph
+from graphkit.data.prepare import prepare_graph
 from graphkit.data.ogb import ogb_names
 from graphkit.data.traffic import SERIES as TRAFFIC_SETS
 from graphkit.data.traffic import forecast_task
@@ -65,7 +66,7 @@ from graphkit.models import (
     VirtualNodeSTGNNConfig,
 )
 from graphkit.train import ExperimentConfig, apply_override
-from graphkit.train.config import TrainConfig, unknown_name
+from graphkit.train.config import DataConfig, unknown_name
 
 # ---------------------------------------------------------------- datasets
 PLANETOID = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
@@ -120,19 +121,18 @@ def own_dataset(spec: str, split: str = "0.8,0.1,0.1", task: str | None = None, 
     return from_pyg(obj, task=task, split=fractions, name=name, seed=seed)
 
 
-def load_dataset(name: str, root: str | None, train: TrainConfig | None = None) -> Loaded:
+def load_dataset(name: str, root: str | None, data: DataConfig | None = None) -> Loaded:
     """Load a dataset by its usual name, case-insensitive (``ogbg-molhiv``, ``cora``, ``mutag``, ``metr-la``).
 
-    Traffic sets read their windows and protocol from ``train`` (``window_in``, ``window_out``,
-    ``protocol``, ``covariates``)."""
+    Traffic sets read their windows, protocol and covariates from ``data``."""
     key = name.lower()
     if key in ("peptides-func", "peptides-struct"):
         return load_peptides(key, root)
     if key == "zinc":
         return load_zinc(root)
     if key in TRAFFIC_SETS:
-        t = train or TrainConfig()
-        return forecast_task(key, root, t.protocol, t.window_in, t.window_out, t.covariates)
+        d = data or DataConfig()
+        return forecast_task(key, root, d.protocol, d.window_in, d.window_out, d.covariates)
     if key in PLANETOID:
         return planetoid_task(key, root)
     if key in GEOM:
@@ -321,7 +321,7 @@ def build_experiment(model: str, dataset: str, overrides: list[tuple[str, str]],
         elif key.split(".", 1)[1] not in _all_model_fields():  # a typo fails now, not after loading the data
             raise unknown_name("model setting", key, [f"model.{k}" for k in _all_model_fields()])
     if loaded is None:
-        loaded = load_dataset(dataset, data_root_arg, cfg.train)
+        loaded = load_dataset(dataset, data_root_arg, cfg.data)
     cfg_cls, fixed, module_cls = model_spec(model, loaded)
     for key, value in overrides:
         if key.startswith("model."):
@@ -362,7 +362,8 @@ def saved_run(run: str, data_root_arg: str | None = None,
         raise FileNotFoundError(f"{run}: no config.json here or in its parent (not a graphkit run folder)")
     cfg = ExperimentConfig.from_dict(load_json(exp / "config.json"))
     folder = _run_folder(path, None)
-    loaded = load_dataset(cfg.dataset, data_root_arg or cfg.data_root, cfg.train)
+    loaded = prepare_graph(load_dataset(cfg.dataset, data_root_arg or cfg.data_root, cfg.data),
+                           cfg.data.to_undirected, cfg.data.normalize_features)
     model_cfg = load_json(folder / "model.json")["config"] if (folder / "model.json").is_file() else {}
     encoding = model_cfg.get("encoding", "none")
     if encoding != "none" and loaded.level == "graph":

@@ -94,13 +94,13 @@ def test_every_recipe_is_valid_for_its_model(name, monkeypatch):
     hyper = r.dataset.startswith(("cocitation", "coauthorship"))
     seen = {}
 
-    def fake_load(n, root, train=None):
-        seen["train"] = train
+    def fake_load(n, root, data=None):
+        seen["data"] = data
         facts = {"molecules": mol, "hypergraph": Hypergraph.from_incidence(torch.tensor([[0], [0]])) if hyper else None}
         if r.dataset == "zinc":
             facts.update(atom_types=28, bond_types=4)
         if level == "forecast":
-            facts["forecast"] = ForecastShape(train.window_in, train.window_out, 5, "dcrnn", "stand-in")
+            facts["forecast"] = ForecastShape(data.window_in, data.window_out, 5, "dcrnn", "stand-in")
         return Loaded(r.dataset, level, "multiclass", 4, 2, Accuracy(), **facts)
 
     monkeypatch.setattr(cli, "load_dataset", fake_load)
@@ -111,7 +111,7 @@ def test_every_recipe_is_valid_for_its_model(name, monkeypatch):
     assert sum(p.numel() for p in model.parameters()) > 0
     assert r.metric in ("rocauc", "ap", "rmse", "acc", "mae")
     if level == "forecast":
-        assert seen["train"].protocol in ("dcrnn", "tgcn")
+        assert seen["data"].protocol in ("dcrnn", "tgcn")
 
 
 def test_forecast_training_through_the_cli_on_a_dcrnn_fixture(tmp_path, capsys):

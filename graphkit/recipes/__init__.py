@@ -29,11 +29,11 @@ _MOL = {"train.epochs": "100", "train.batch_size": "32", "optim.lr": "1e-3",
 _OGB_MOL_SRC = "OGB leaderboard / snap-stanford/ogb examples/graphproppred/mol/main_pyg.py"
 # OGB arxiv/gnn.py: 3 layers, 256 wide, dropout 0.5, lr 0.01, 500 epochs, full batch, graph made symmetric.
 _ARXIV = {"train.epochs": "500", "optim.lr": "0.01", "model.hidden": "256", "model.num_layers": "3",
-          "model.dropout": "0.5", "train.to_undirected": "true"}
+          "model.dropout": "0.5", "data.to_undirected": "true"}
 # Kipf & Welling: 2 layers, 16 hidden, dropout 0.5, lr 0.01, weight decay 5e-4 on the first layer,
 # row-normalised features, 200 epochs, stop when the validation loss (with its L2 term) exceeds the mean of
 # the previous 10; report the final model.
-_KIPF = {"train.normalize_features": "true", "train.epochs": "200", "optim.lr": "0.01",
+_KIPF = {"data.normalize_features": "true", "train.epochs": "200", "optim.lr": "0.01",
          "optim.weight_decay": "5e-4", "optim.decay_only": "convs.0.",
          "model.hidden": "16", "model.num_layers": "2", "model.dropout": "0.5", "train.loss_window": "10",
          "train.select": "last"}
@@ -48,7 +48,7 @@ _FOLDS = {"folds": "10"}
 # GAT's Cora script: Adam 5e-3, L2 5e-4, row-normalised features, patience 100 (8 heads x 8, dropout 0.6 are
 # GATConfig's defaults)
 _GAT = {"train.epochs": "1000", "train.patience": "100", "optim.lr": "0.005", "optim.weight_decay": "5e-4",
-        "train.normalize_features": "true"}
+        "data.normalize_features": "true"}
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in [
     Recipe("ogbg-molhiv-gin-vn", "gin-vn", "ogbg-molhiv", _MOL, "rocauc", (0.7707, 0.0149), _OGB_MOL_SRC,
@@ -99,7 +99,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
 # Reference code defaults (exp/parser.py): 1500 epochs, early stopping 200 on the validation loss, lr 0.01,
 # weight decay 5e-4 (sheaf learners: sheaf_decay, default = weight decay), d 2, 2 layers, 20 channels, no
 # dropout, left/right weights, ELU, householder O(d) maps with learned edge weights, row-normalised features.
-_NSD_BASE = {"train.normalize_features": "true", "train.epochs": "1500", "train.patience": "200",
+_NSD_BASE = {"data.normalize_features": "true", "train.epochs": "1500", "train.patience": "200",
              "train.select": "valid-loss", "optim.lr": "0.01", "optim.weight_decay": "5e-4",
              "optim.group": "sheaf_learner", "optim.group_weight_decay": "5e-4"}
 
@@ -173,7 +173,7 @@ for _ds, (_tuned, _settings) in _NSD_SETTINGS.items():
 
 # Structure-free and GCN baselines on the same ten splits (context for the sheaf models; no published target).
 for _ds in _NSD_SETTINGS:
-    _base = {"train.normalize_features": "true", "train.epochs": "1000", "train.patience": "200",
+    _base = {"data.normalize_features": "true", "train.epochs": "1000", "train.patience": "200",
              "train.select": "valid-loss", "optim.lr": "0.01", "optim.weight_decay": "5e-4", "model.hidden": "64",
              "model.dropout": "0.5"}
     for _model in ("gcn", "mlp"):
@@ -218,7 +218,7 @@ for _ds in ("cocitation-cora", "cocitation-citeseer", "coauthorship-cora"):
 # the training inputs, time-of-day covariate, masked MAE on de-normalised outputs as loss and metric, test at the
 # best validation MAE. Graph WaveNet's training settings for every model: Adam lr 1e-3, weight decay 1e-4,
 # batch 64, gradient norm clipped at 5.
-_FORECAST = {"train.protocol": "dcrnn", "train.batch_size": "64", "optim.lr": "1e-3", "optim.weight_decay": "1e-4",
+_FORECAST = {"data.protocol": "dcrnn", "train.batch_size": "64", "optim.lr": "1e-3", "optim.weight_decay": "1e-4",
              "train.clip_grad": "5", "train.select": "valid"}
 _ONE = {"seeds": "1"}
 # Published per-horizon MAE / RMSE / MAPE(%) at 15 / 30 / 60 min (../shared/TARGETS.md).
@@ -247,7 +247,7 @@ for _m in ("tgcn", "stgcn", "gwnet", "vn-stgnn", "sttn"):
 # errors on the scaled values (its TensorFlow code) with L2 weight 0.0015, hidden 64, lr 1e-3, batch 32, one model
 # per horizon (3/6/9/12 steps = 15/30/45/60 min), metrics pooled over the predicted steps, the epoch with the lowest
 # *test* RMSE reported (as its code does).
-_TGCN = {"train.protocol": "tgcn", "train.loss": "sse", "train.batch_size": "32", "optim.lr": "1e-3",
+_TGCN = {"data.protocol": "tgcn", "train.loss": "sse", "train.batch_size": "32", "optim.lr": "1e-3",
          "optim.weight_decay": "1.5e-3", "train.select": "test", "train.epochs": "60", "model.hidden": "64"}
 _TGCN_PUBLISHED = {3: (5.1264, None)}
 for _m in ("tgcn", "stgcn", "gwnet", "vn-stgnn", "sttn"):
@@ -257,7 +257,7 @@ for _m in ("tgcn", "stgcn", "gwnet", "vn-stgnn", "sttn"):
     for _h, _min in ((3, 15), (6, 30), (9, 45), (12, 60)):
         _name = f"{_m}-los-loop-tgcn-{_min}min"
         RECIPES[_name] = Recipe(
-            _name, _m, "los-loop", {**_base, **_model_settings, "train.window_out": str(_h),
+            _name, _m, "los-loop", {**_base, **_model_settings, "data.window_out": str(_h),
                                     "train.epochs": "60" if _m == "tgcn" else _EPOCHS[_m]}, "rmse",
             _TGCN_PUBLISHED.get(_h) if _m == "tgcn" else None,
             "Zhao et al. 2019 (T-GCN), Los-loop table; secondary copies (../shared/TARGETS.md)" if _m == "tgcn"

@@ -72,8 +72,6 @@ class TrainConfig:
     # graph-level batches: "auto" assembles them on the device from the dataset held there once
     # (graphkit.data.graph_store; the same batches as PyG's), else PyG's DataLoader; "pyg" always the latter
     collate: Collate = "auto"
-    to_undirected: bool = False  # symmetrise a directed graph first (OGB's arxiv scripts do)
-    normalize_features: bool = False  # node tasks: rows of x sum to 1 (Kipf & Welling's preprocessing)
     negatives: int = 1  # link prediction: random negative pairs per positive training edge
     checkpoint: bool = True
     dist_timeout: float = 300.0  # seconds a collective waits for the other ranks before failing the run
@@ -82,15 +80,9 @@ class TrainConfig:
     fanouts: tuple[int, ...] = ()  # node tasks: neighbours per hop, e.g. 15,10,5 (-1 = all); () = full batch
     clip_grad: float = 0.0  # clip the gradient norm to this value; 0 = off (Graph WaveNet / DCRNN use 5)
     loss: Loss = "auto"  # forecasting: "masked-mae" (auto) | "sse" (T-GCN); graph regression: "auto" (MSE) | "l1"
-    # forecasting data (traffic sets): window lengths, split protocol, covariates
-    window_in: int = 12
-    window_out: int = 12
-    protocol: Protocol = "auto"  # "dcrnn" | "astgcn" | "stgcn" | "tgcn"; auto = the dataset's lineage
-    covariates: Covariates = "auto"  # "none" | "tod" | "tod+dow"; auto = tod, none under the tgcn protocol
 
     def __post_init__(self):
-        check_numbers(self, "train", positive=("epochs", "batch_size", "negatives", "dist_timeout", "window_in",
-                                               "window_out"),
+        check_numbers(self, "train", positive=("epochs", "batch_size", "negatives", "dist_timeout"),
                       non_negative=("iters_per_epoch", "patience", "loss_window", "threads", "num_workers",
                                     "clip_grad"))
         check_choices(self, "train")
@@ -109,6 +101,42 @@ class TrainConfig:
 
 
 @dataclass
+class DataConfig:
+    """What the data is made into before training: the graph's preparation (node tasks) and, for traffic
+    sets, the forecasting windows, split protocol and covariates."""
+
+    to_undirected: bool = False  # symmetrise a directed graph first (OGB's arxiv scripts do)
+    normalize_features: bool = False  # node tasks: rows of x sum to 1 (Kipf & Welling's preprocessing)
+    window_in: int = 12  # forecasting: input steps
+    window_out: int = 12  # forecasting: predicted steps
+    protocol: Protocol = "auto"  # forecasting split protocol; auto = the dataset's lineage
+    covariates: Covariates = "auto"  # "none" | "tod" | "tod+dow"; auto = tod, none under the tgcn protocol
+
+    def __post_init__(self):
+        check_numbers(self, "data", positive=("window_in", "window_out"))
+        check_choices(self, "data")
+
+
+# Settings that moved from ``train`` to ``data``: configs saved before (and ``--train.X`` overrides) still work.
+MOVED_TO_DATA = ("to_undirected", "normalize_features", "window_in", "window_out", "protocol", "covariates")
+
+
+def migrate(d: dict[str, Any]) -> dict[str, Any]:
+    """A saved config (``config.json``) in today's layout: data settings saved under ``train`` move to ``data``."""
+    d = dict(d)
+    train = dict(d.get("train") or {})
+    data = dict(d.get("data") or {})
+    for key in MOVED_TO_DATA:
+        if key in train:
+            data.setdefault(key, train.pop(key))
+    if isinstance(d.get("train"), dict):
+        d["train"] = train
+    if data or "data" in d:
+        d["data"] = data
+    return d
+
+
+@dataclass
 class ExperimentConfig:
     """One experiment: a model on a dataset over several seeds (or folds)."""
 
@@ -120,6 +148,7 @@ class ExperimentConfig:
     data_root: str | None = None
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    data: DataConfig = field(default_factory=DataConfig)
     model_cfg: dict[str, Any] = field(default_factory=dict)  # overrides of the model's config dataclass
 
     def to_dict(self) -> dict[str, Any]:
@@ -131,11 +160,11 @@ class ExperimentConfig:
         """Rebuild from :meth:`to_dict`'s output (e.g. a run's config.json), checking names and types."""
         if not isinstance(d, dict):
             raise ValueError(f"an experiment config must be a JSON object, got {type(d).__name__}")
-        d = dict(d)
-        d["optim"] = OptimConfig(**_typed(OptimConfig, d.get("optim", {}), "optim"))
-        d["train"] = TrainConfig(**_typed(TrainConfig, d.get("train", {}), "train"))
-        top = {k: v for k, v in d.items() if k not in ("optim", "train")}
-        return cls(optim=d["optim"], train=d["train"], **_typed(cls, top, "", skip=("optim", "train")))
+        d = migrate(d)
+        sections = {"optim": OptimConfig, "train": TrainConfig, "data": DataConfig}
+        built = {name: sec(**_typed(sec, d.get(name, {}), name)) for name, sec in sections.items()}
+        top = {k: v for k, v in d.items() if k not in sections}
+        return cls(**built, **_typed(cls, top, "", skip=tuple(sections)))
 
 
 def _typed(cls: type, values: Any, section: str, skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -215,6 +244,7 @@ def as_tuple(value: Any, typ: Any, where: str) -> tuple[Any, ...]:
 
 
 def check_choice(where: str, value: Any, allowed: tuple[Any, ...]) -> None:
+    """``ValueError`` naming ``where`` and the allowed values unless ``value`` is one of them."""
     if value not in allowed:
         raise ValueError(f"{where} must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
 
@@ -317,10 +347,12 @@ def apply_override(cfg: ExperimentConfig, key: str, text: str, model_cls: type |
     """
     section, _, name = key.partition(".")
     if not name:
-        top = {k: v for k, v in field_types(ExperimentConfig).items() if k not in ("optim", "train", "model_cfg")}
+        top = {k: v for k, v in field_types(ExperimentConfig).items()
+               if k not in ("optim", "train", "data", "model_cfg")}
         if section not in top:
             raise unknown_name("setting", key, list(top) + [f"optim.{k}" for k in field_types(OptimConfig)]
-                               + [f"train.{k}" for k in field_types(TrainConfig)])
+                               + [f"train.{k}" for k in field_types(TrainConfig)]
+                               + [f"data.{k}" for k in field_types(DataConfig)])
         value = parse_value(text, top[section], f"--{key}")
         if isinstance(value, int) and not isinstance(value, bool) and value < (1 if section == "seeds" else 0):
             raise ValueError(f"--{key} must be {'>= 1' if section == 'seeds' else '>= 0'}, got {value}")
@@ -335,8 +367,10 @@ def apply_override(cfg: ExperimentConfig, key: str, text: str, model_cls: type |
         cfg.model_cfg[name] = parse_value(text, types[name], f"--{key}")
         check_model_value(name, cfg.model_cfg[name], f"--{key}")
         return
-    if section not in ("optim", "train"):
-        raise unknown_name("setting group", section, ["model", "optim", "train"])
+    if section == "train" and name in MOVED_TO_DATA:  # the spelling from before the data section
+        section = "data"
+    if section not in ("optim", "train", "data"):
+        raise unknown_name("setting group", section, ["model", "optim", "train", "data"])
     target = getattr(cfg, section)
     types = field_types(type(target))
     if name not in types:

@@ -22,7 +22,8 @@ import torch
 
 from graphkit.data.bundle import Loaded
 from graphkit.train import distributed, io
-from graphkit.train.config import ExperimentConfig, OptimConfig, TrainConfig
+from graphkit.data.prepare import prepare_graph
+from graphkit.train.config import DataConfig, ExperimentConfig, OptimConfig, TrainConfig, migrate
 from graphkit.train.loop import fit
 from graphkit.train.run_dir import RunLock, refuse_nested
 from graphkit.train.tasks import ForecastTask, GraphTask, LinkTask, NodeTask
@@ -168,10 +169,10 @@ def _check_out(out: Path, cfg: ExperimentConfig, resume: bool) -> None:
     if not resume:
         raise FileExistsError(f"{out} already holds an experiment; pass --resume to continue it "
                               "or choose another --out")
-    old = io.load_json(saved)
+    old = migrate(io.load_json(saved))  # data settings saved under train move to data
     new = cfg.to_dict()
     # Settings added to graphkit after the run started take their defaults, which keep the old behaviour.
-    for section, cls in (("optim", OptimConfig), ("train", TrainConfig)):
+    for section, cls in (("optim", OptimConfig), ("train", TrainConfig), ("data", DataConfig)):
         old[section] = {**dataclasses.asdict(cls()), **old.get(section, {})}
     if old.get("train", {}).get("fanouts") == "":  # the empty list setting, as configs saved before lists held it
         old["train"]["fanouts"] = ()
@@ -211,6 +212,7 @@ def run_experiment(cfg: ExperimentConfig, loaded: Loaded, build_model: Callable[
             out.mkdir(parents=True, exist_ok=True)
             io.write_json(out / "config.json", cfg.to_dict())
         title = title or f"{loaded.name} {cfg.model}"
+        loaded = prepare_graph(loaded, cfg.data.to_undirected, cfg.data.normalize_features)
         runs = _runs(cfg, loaded)
         t0 = time.perf_counter()
         results = []

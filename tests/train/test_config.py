@@ -54,10 +54,49 @@ def test_list_and_choice_settings():
                             ("train.amp", "fp8", "'none', 'bf16', 'fp16'"), ("optim.optimizer", "sgd", "'adamw'")):
         with pytest.raises(ValueError, match=msg):
             apply_override(ExperimentConfig(model="stgcn", dataset="x"), key, value, STGCNConfig)
-    with pytest.raises(ValueError, match="train.covariates must be one of"):
-        TrainConfig(covariates="dow")
+    with pytest.raises(ValueError, match="train.collate must be one of"):
+        TrainConfig(collate="dense")
     with pytest.raises(ValueError, match="train.select must be one of"):
         ExperimentConfig.from_dict({"model": "gcn", "dataset": "cora", "train": {"select": "best"}})
+
+
+def test_data_settings_have_their_own_section():
+    """Data preparation and forecasting windows live in ``data``; the older ``train.X`` spelling (overrides and
+    saved configs) lands there too."""
+    from graphkit.train.config import DataConfig, migrate
+
+    cfg = ExperimentConfig(model="gcn", dataset="cora")
+    apply_override(cfg, "data.normalize_features", "true", None)
+    apply_override(cfg, "train.window_out", "3", None)  # the spelling from before the data section
+    assert cfg.data == DataConfig(normalize_features=True, window_out=3)
+    assert not hasattr(cfg.train, "window_out")
+    old = {"model": "gcn", "dataset": "cora", "train": {"epochs": 5, "to_undirected": True, "protocol": "tgcn"}}
+    assert migrate(old)["data"] == {"to_undirected": True, "protocol": "tgcn"} and "protocol" not in migrate(old)["train"]
+    loaded = ExperimentConfig.from_dict(old)
+    assert loaded.train.epochs == 5 and loaded.data.to_undirected and loaded.data.protocol == "tgcn"
+    assert ExperimentConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    with pytest.raises(ValueError, match="data.window_in must be > 0"):
+        DataConfig(window_in=0)
+    with pytest.raises(ValueError, match="data.protocol must be one of"):
+        apply_override(cfg, "data.protocol", "lstm", None)
+
+
+def test_prepare_graph_symmetrises_and_normalises_a_copy():
+    import torch
+    from torch_geometric.data import Data
+
+    from graphkit.data import Loaded
+    from graphkit.data.prepare import prepare_graph
+    from graphkit.metrics import Accuracy
+
+    data = Data(x=torch.tensor([[1.0, 3.0], [0.0, 0.0], [2, 2]]), edge_index=torch.tensor([[0, 1], [1, 2]]),
+                y=torch.zeros(3, dtype=torch.long))
+    loaded = Loaded("g", "node", "multiclass", 2, 2, Accuracy(), data=data)
+    out = prepare_graph(loaded, undirected=True, normalize_features=True)
+    assert torch.equal(out.data.x, torch.tensor([[0.25, 0.75], [0.0, 0.0], [0.5, 0.5]]))
+    assert sorted(map(tuple, out.data.edge_index.t().tolist())) == [(0, 1), (1, 0), (1, 2), (2, 1)]
+    assert data.edge_index.size(1) == 2 and data.x[0, 0] == 1  # the input is untouched
+    assert prepare_graph(loaded) is loaded
 
 
 def test_parse_value_rejects_unsupported_types():

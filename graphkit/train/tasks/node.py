@@ -6,7 +6,7 @@ from torch import Tensor
 
 from graphkit.data.bundle import Loaded
 from graphkit.data.checks import split_indices
-from graphkit.ops import Hypergraph, as_adjacency, to_undirected
+from graphkit.ops import Hypergraph, as_adjacency
 from graphkit.train import distributed
 from graphkit.train.config import TrainConfig
 from graphkit.train.tasks.losses import loss_fn
@@ -26,21 +26,15 @@ class NodeTask:
         if data.x is None:
             raise NotImplementedError(f"{loaded.name} has no node features; graphkit's node models need x "
                                       "(edge-feature-only sets such as ogbn-proteins are not supported yet)")
-        edge_index = data.edge_index
-        if cfg.to_undirected:
-            edge_index, _ = to_undirected(edge_index, data.num_nodes)
+        edge_index = data.edge_index  # prepared (symmetrised, features normalised) by data.prepare_graph
         from graphkit.data.memmap import MemmapFeatures
 
         if isinstance(data.x, MemmapFeatures):  # out of core: rows are read per mini-batch, in file order
-            if not cfg.fanouts or cfg.normalize_features:
-                raise ValueError("memory-mapped features need neighbour-sampled batches (train.fanouts) and "
-                                 "no train.normalize_features")
+            if not cfg.fanouts:
+                raise ValueError("memory-mapped features need neighbour-sampled batches (train.fanouts)")
             self.x = data.x
         else:
-            x = data.x.float()
-            if cfg.normalize_features:
-                x = x / x.sum(-1, keepdim=True).clamp_min(1e-12)
-            self.x = x.to(device)
+            self.x = data.x.float().to(device)
         self.y = data.y.to(device)
         if loaded.task == "multiclass":
             self.y = self.y.reshape(-1)
