@@ -12,6 +12,9 @@ import pytest
 import torch
 from conftest import require_data
 
+from graphkit.train.io import load_checkpoint
+
+
 ARGS = ["train", "--model", "gps", "--dataset", "mutag", "--folds", "1", "--epochs", "2", "--batch-size", "32",
         "--model.mixer", "none", "--model.local", "gin", "--model.norm", "layer", "--model.dropout", "0",
         "--model.hidden", "16", "--model.num_layers", "2", "--threads", "1", "--quiet"]
@@ -31,8 +34,8 @@ def test_two_gloo_processes_match_one_process(tmp_path):
     assert one.returncode == 0, one.stderr[-2000:]
     two = _run(ARGS + ["--nproc", "2"], root, tmp_path / "two")
     assert two.returncode == 0, two.stderr[-2000:]
-    a = torch.load(tmp_path / "one" / "run-fold00" / "checkpoint.pt", weights_only=False)["model"]
-    b = torch.load(tmp_path / "two" / "run-fold00" / "checkpoint.pt", weights_only=False)["model"]
+    a = load_checkpoint(tmp_path / "one" / "run-fold00" / "checkpoint.pt")["model"]
+    b = load_checkpoint(tmp_path / "two" / "run-fold00" / "checkpoint.pt")["model"]
     assert a.keys() == b.keys()
     for k in a:
         torch.testing.assert_close(b[k], a[k], rtol=1e-4, atol=1e-5, msg=k)
