@@ -20,7 +20,7 @@ import torch
 
 import graphkit
 from graphkit import backend
-from graphkit.catalog import (  # noqa: F401 - names the CLI's tests and scripts reach through it
+from graphkit.catalog import (
     GEOM,
     HYPERGRAPHS,
     MODELS,
@@ -30,14 +30,11 @@ from graphkit.catalog import (  # noqa: F401 - names the CLI's tests and scripts
     TRAFFIC_SETS,
     TU,
     build_experiment,
-    dataset_names,
-    load_dataset,
-    model_spec,
     own_dataset,
-    saved_run,
 )
 from graphkit.data import cache_dir, data_root
 from graphkit.data.ogb import ogb_names
+from graphkit.inference import evaluate_run, predict_file, predict_split, write_predictions
 from graphkit.recipes import RECIPES, Recipe
 from graphkit.train import run_experiment
 from graphkit.train.config import unknown_name
@@ -96,72 +93,22 @@ def _repro(args, extra: list[str]) -> int:
 
 
 def _evaluate(args) -> int:
-    from graphkit.train.io import load_json
-
-    task, model, loaded, folder = saved_run(args.run, args.data_root, args.device)
-    scores = task.evaluate(model)
-    reported = load_json(folder / "results.json")["selected"] if (folder / "results.json").is_file() else {}
-    parts = []
-    for split in ("valid", "test"):
-        if split in scores:
-            was = f" (run reported {reported[split]:.4f})" if split in reported else ""
-            parts.append(f"{split} {loaded.metric.name} {scores[split]:.4f}{was}")
-    print(f"{folder}: epoch {model.best_epoch}: " + ", ".join(parts))
+    ev = evaluate_run(args.run, args.data_root, args.device)
+    parts = [f"{split} {ev.metric} {score:.4f}" + (f" (run reported {ev.reported[split]:.4f})"
+                                                   if split in ev.reported else "")
+             for split, score in ev.scores.items()]
+    print(f"{ev.folder}: epoch {ev.epoch}: " + ", ".join(parts))
     return 0
-
-
-def _predict_file(args) -> tuple[torch.Tensor, torch.Tensor, None, Path, str]:
-    """A run's model on the graphs of a file (a Data: its nodes; a list of Data: each graph), no labels needed."""
-    from torch_geometric.loader import DataLoader
-
-    from graphkit.catalog import resolve_run_device
-    from graphkit.data.from_pyg import load_pyg_file
-    from graphkit.train.saved import _run_folder, load
-
-    folder = _run_folder(Path(args.run), None)
-    device = resolve_run_device(args.device)
-    model = load(folder, device)
-    obj = load_pyg_file(args.dataset)
-    with torch.no_grad():
-        if isinstance(obj, list):
-            pred = torch.cat([model(b.to(device)).float().cpu() for b in DataLoader(obj, batch_size=256)])
-        else:
-            pred = model(obj.x.float().to(device), obj.edge_index.to(device)).float().cpu()
-    return torch.arange(pred.size(0)), pred, None, folder, Path(args.dataset).name
 
 
 def _predict(args) -> int:
     if args.dataset:
-        ids, pred, y, folder, what = _predict_file(args)
-        out = Path(args.output or f"{folder}/predictions-{Path(args.dataset).stem}.csv")
-        return _write_predictions(out, ids, pred, y, what)
-    task, model, loaded, folder = saved_run(args.run, args.data_root, args.device)
-    if loaded.level == "graph":
-        y, pred = task.predict(model, args.split)
-        ids = task.split[args.split]
-    elif loaded.level == "node":
-        with torch.no_grad():
-            out = model(task.x, task.adj)
-        ids = task.split[args.split]
-        y, pred = task.y[ids], out[ids]
+        p = predict_file(args.run, args.dataset, args.device)
+        out = args.output or f"{p.folder}/predictions-{Path(args.dataset).stem}.csv"
     else:
-        raise NotImplementedError(f"graphkit predict supports node and graph tasks, not {loaded.level}")
-    out = Path(args.output or f"{folder}/predictions-{args.split}.csv")
-    return _write_predictions(out, ids, pred, y, f"{args.split} split of {loaded.name}")
-
-
-def _write_predictions(out: Path, ids: torch.Tensor, pred: torch.Tensor, y: torch.Tensor | None, what: str) -> int:
-    """CSV (``id,out0,out1,...``) or, for a ``.pt`` name, ``{"ids", "prediction", "target"}``."""
-    pred = pred.float().cpu()
-    if out.suffix == ".pt":
-        torch.save({"ids": ids.cpu(), "prediction": pred, "target": None if y is None else y.cpu()}, out)
-    else:
-        rows = pred.reshape(pred.size(0), -1).tolist()
-        with open(out, "w") as f:
-            f.write("id," + ",".join(f"out{j}" for j in range(len(rows[0]) if rows else 0)) + "\n")
-            for i, r in zip(ids.tolist(), rows):
-                f.write(f"{i}," + ",".join(f"{v:.6g}" for v in r) + "\n")
-    print(f"{out}: {pred.size(0)} predictions ({what})")
+        p = predict_split(args.run, args.split, args.data_root, args.device)
+        out = args.output or f"{p.folder}/predictions-{args.split}.csv"
+    print(f"{write_predictions(out, p)}: {p.prediction.size(0)} predictions ({p.what})")
     return 0
 
 

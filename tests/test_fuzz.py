@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphkit import cli
+from graphkit.catalog import load_dataset
 from graphkit.data.checks import check_loaded
 from graphkit.data.root import DatasetFormatError, DatasetNotFoundError, UntrustedPickleError
 from graphkit.train import io
@@ -99,7 +100,7 @@ def _copy_case(name: str, tmp: Path) -> tuple[Path, str]:
 
 
 def _load(name: str, root: Path):
-    return cli.load_dataset(name, str(root))
+    return load_dataset(name, str(root))
 
 
 def _params():
