@@ -48,3 +48,11 @@ def test_ops_import_nothing_else_from_graphkit():
            if m.startswith("graphkit") and not (m.startswith("graphkit.ops") or m == "graphkit.backend"
                                                 or m == "graphkit")]
     assert not bad, bad
+
+
+def test_no_library_code_switches_validation_off():
+    """Checks run at the boundary (public ops, layers, models, loaders); code that has checked its inputs calls
+    graphkit.ops.trusted instead of toggling the global validation level on the hot path."""
+    bad = [str(p.relative_to(PKG)) for p in PKG.rglob("*.py")
+           if p.name != "backend.py" and "validation(" in p.read_text()]
+    assert not bad, bad

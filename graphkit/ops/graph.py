@@ -15,9 +15,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from graphkit import backend
 from graphkit.ops import check
-from graphkit.ops.scatter import scatter
+from graphkit.ops.scatter import scatter, scatter_trusted
 
 
 def degree(index: Tensor, num_nodes: int, edge_weight: Tensor | None = None,
@@ -98,8 +97,7 @@ def coalesce(edge_index: Tensor, num_nodes: int, edge_weight: Tensor | None = No
     out = torch.stack([unique_key // max(num_nodes, 1), unique_key % max(num_nodes, 1)]).to(edge_index.dtype)
     if edge_weight is None:
         return out, None
-    with backend.validation("off"):
-        w = scatter(edge_weight[order], inverse, unique_key.numel(), reduce)
+    w = scatter_trusted(edge_weight[order], inverse, unique_key.numel(), reduce)
     return out, w
 
 

@@ -119,6 +119,11 @@ def scatter(src: Tensor, index: Tensor, num_out: int, reduce: str = "sum", dim: 
     if not 0 <= dim < max(src.dim(), 1):
         raise ValueError(f"dim={dim} is out of range for src of shape {list(src.shape)}")
     check.check_index(index, num_out, length=src.size(dim) if src.dim() else None, name="index")
+    return scatter_trusted(src, index, num_out, reduce, dim)
+
+
+def scatter_trusted(src: Tensor, index: Tensor, num_out: int, reduce: str = "sum", dim: int = 0) -> Tensor:
+    """:func:`scatter` without its input checks, for callers that checked (or built) ``index`` themselves."""
     if backend.scatter_backend(src.device, reduce) == "torch_scatter":
         ts = backend.require("torch_scatter")
         return ts.scatter(src, index, dim, dim_size=num_out, reduce=reduce)
@@ -164,6 +169,11 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
     check.check_values(src, "src")
     check.check_same_device(("src", src), ("ptr", ptr))
     check_ptr(ptr, src.size(0))
+    return segment_trusted(src, ptr, reduce)
+
+
+def segment_trusted(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
+    """:func:`segment` without its input checks, for callers whose ``ptr`` is a checked CSR pointer."""
     num_out = ptr.numel() - 1
     if backend.scatter_backend(src.device, reduce) == "torch_scatter":
         ts = backend.require("torch_scatter")
@@ -191,10 +201,9 @@ def softmax(src: Tensor, index: Tensor, num_out: int) -> Tensor:
     check.check_same_device(("src", src), ("index", index))
     check.check_index(index, num_out, length=src.size(0), name="index")
     # Subtracting the group max (a constant for the gradient) keeps exp finite.
-    with backend.validation("off"):
-        group_max = scatter(src.detach(), index, num_out, "max")
-        e = (src - group_max.index_select(0, index)).exp()
-        total = scatter(e, index, num_out, "sum")
+    group_max = scatter_trusted(src.detach(), index, num_out, "max")
+    e = (src - group_max.index_select(0, index)).exp()
+    total = scatter_trusted(e, index, num_out, "sum")
     return e / total.index_select(0, index)
 
 

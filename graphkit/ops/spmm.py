@@ -25,7 +25,7 @@ from torch import Tensor
 from graphkit import backend
 from graphkit.ops import check
 from graphkit.ops.adjacency import Adjacency, Graph, as_adjacency
-from graphkit.ops.scatter import scatter
+from graphkit.ops.scatter import scatter_trusted
 
 SPMM_REDUCTIONS = ("sum", "mean", "max", "min")
 
@@ -102,8 +102,7 @@ def _spmm_torch(adj: Adjacency, x: Tensor, value: Tensor, reduce: str) -> Tensor
             out = out / adj.in_degree(x.dtype).clamp(min=1).unsqueeze(-1)
         return out
     msg = x.index_select(0, adj.col) * value.unsqueeze(-1)
-    with backend.validation("off"):
-        return scatter(msg, adj.row, adj.num_dst, reduce)
+    return scatter_trusted(msg, adj.row, adj.num_dst, reduce)
 
 
 def _spmm_torch_sparse(adj: Adjacency, x: Tensor, value: Tensor | None, reduce: str) -> Tensor:
@@ -140,8 +139,7 @@ def _spmm_edge_order(edge_index: Tensor, x: Tensor, reduce: str, edge_weight: Te
     msg = x.index_select(0, edge_index[0])
     if edge_weight is not None:
         msg = msg * edge_weight.to(x.dtype).unsqueeze(-1)
-    with backend.validation("off"):
-        return scatter(msg, edge_index[1], num_dst, reduce)
+    return scatter_trusted(msg, edge_index[1], num_dst, reduce)
 
 
 def spmm(graph: Graph, x: Tensor, reduce: str = "sum", edge_weight: Tensor | None = None,
@@ -168,6 +166,12 @@ def spmm(graph: Graph, x: Tensor, reduce: str = "sum", edge_weight: Tensor | Non
         return _spmm_edge_order(graph, x, reduce, edge_weight, num_nodes)
     adj = as_adjacency(graph, num_nodes, edge_weight)
     _check_operands(x, adj.num_src, adj.value)
+    return spmm_trusted(adj, x, reduce)
+
+
+def spmm_trusted(adj: Adjacency, x: Tensor, reduce: str = "sum") -> Tensor:
+    """:func:`spmm` on an :class:`Adjacency` without the input checks, for callers that checked ``x`` against
+    ``adj`` themselves (or built both)."""
     trailing = x.shape[1:]
     x2 = x.reshape(x.size(0), -1) if x.dim() != 2 else x
     if adj.num_edges == 0:
@@ -253,8 +257,6 @@ def gcn_aggregate(graph: Graph, x: Tensor, improved: bool = False, add_self_loop
     adj = as_adjacency(graph, x.size(0), edge_weight)
     check.check_features(x, adj.num_src, name="x")
     value, diag = gcn_coefficients(adj, x.dtype, improved, add_self_loops)
-    normed = adj.with_csr_value(value)
-    with backend.validation("off"):
-        out = spmm(normed, x)
+    out = spmm_trusted(adj.with_csr_value(value), x)
     # out is a fresh tensor that no backward saved: accumulate in place
     return out if diag is None else out.addcmul_(diag.unsqueeze(-1), x)

@@ -165,3 +165,17 @@ def test_cuda_sum_path_equals_index_add(dim):
     (g1,) = torch.autograd.grad((out * w).sum(), src)
     (g2,) = torch.autograd.grad((ref * w).sum(), src)
     torch.testing.assert_close(g1, g2)
+
+
+def test_trusted_ops_equal_the_checked_ones_on_valid_inputs():
+    from graphkit.ops import Adjacency, segment, spmm, trusted
+
+    g = torch.Generator().manual_seed(0)
+    src = torch.randn(40, 3, generator=g, requires_grad=True)
+    index = torch.randint(0, 7, (40,), generator=g)
+    for reduce in ("sum", "mean", "max", "min"):
+        assert torch.equal(trusted.scatter(src, index, 7, reduce), scatter(src, index, 7, reduce))
+    ptr = torch.tensor([0, 5, 5, 40])
+    assert torch.equal(trusted.segment(src, ptr, "sum"), segment(src, ptr, "sum"))
+    adj = Adjacency.from_edge_index(torch.randint(0, 40, (2, 100), generator=g), num_nodes=40)
+    assert torch.equal(trusted.spmm(adj, src), spmm(adj, src))
