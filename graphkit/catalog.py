@@ -2,8 +2,8 @@
 the assembly of an experiment from names. The CLI, examples, benchmarks and scripts import this module (or
 the library), never the CLI.
 
-Adding a model: its file in ``graphkit/models/`` and one entry in :data:`MODELS` (a function from the loaded
-data to ``(config class, fixed config values, module class)``, or None where the model does not apply).
+Adding a model: its file in ``graphkit/models/`` and one entry in :data:`MODELS` (a :class:`ModelEntry`:
+which kinds of data it fits, with which config and module class; see docs/guide/add-a-model.md).
 Adding a dataset: its loader in ``graphkit/data/`` and one branch in :func:`load_dataset` (and its names in
 :func:`dataset_names`).
 
@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
 
 import torch
 
@@ -151,134 +152,125 @@ def load_dataset(name: str, root: str | None, data: DataConfig | None = None) ->
 
 
 # ------------------------------------------------------------------ models
-# name -> function(loaded) -> (config class, fixed config values, module class)
-def _graph_node(d: Loaded) -> bool:
-    return d.level == "node" and d.hypergraph is None
+# Which data a model applies to, as data: each model is a list of Fits (a kind of data, the config class and
+# module class used there, the config values that are part of that choice); the values the data itself fixes
+# (input width, outputs, sensors, windows, ...) are filled in by :func:`data_values` for the fields the
+# config class declares.
+DataKind = Literal["graph-nodes", "hypergraph-nodes", "nodes", "molecules", "graph-sets", "graphs", "links",
+                   "forecast"]
 
 
-def _gcn(d: Loaded):
-    if _graph_node(d):
-        return GCNConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs}, GCN
-    if d.level == "graph" and d.molecules:
-        return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gcn"}, MolGNN
-    if d.level == "link":
-        return LinkConfig, {"in_channels": max(d.num_features, 1), "encoder": "gcn"}, LinkModel
-    return None
+def matches(kind: DataKind, d: Loaded) -> bool:
+    """Whether ``d`` is of ``kind``: nodes of a graph / of a hypergraph / of either; graph-level sets of OGB
+    molecules / of anything else / of either; link prediction; forecasting."""
+    return {
+        "graph-nodes": d.level == "node" and d.hypergraph is None,
+        "hypergraph-nodes": d.level == "node" and d.hypergraph is not None,
+        "nodes": d.level == "node",
+        "molecules": d.level == "graph" and d.molecules,
+        "graph-sets": d.level == "graph" and not d.molecules,
+        "graphs": d.level == "graph",
+        "links": d.level == "link",
+        "forecast": d.level == "forecast" and d.forecast is not None,
+    }[kind]
 
 
-def _gcn_vn(d: Loaded):
-    if d.level == "graph" and d.molecules:
-        return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gcn", "virtual_node": True}, MolGNN
-    return None
+def data_values(d: Loaded, config: type) -> dict[str, Any]:
+    """The values ``d`` fixes, for the fields ``config`` declares (input width, outputs or tasks, graph or
+    node level, OGB molecule encoders, a type vocabulary, sensors and windows)."""
+    import dataclasses
+
+    values: dict[str, Any] = {"in_channels": max(d.num_features, 1), "out_channels": d.num_outputs,
+                              "num_tasks": d.num_outputs, "level": "graph" if d.level == "graph" else "node",
+                              "graph_level": d.level == "graph", "mol": d.molecules}
+    if d.atom_types:
+        values.update(node_vocab=d.atom_types, edge_vocab=d.bond_types)
+    if d.forecast is not None:
+        values.update(num_nodes=d.forecast.num_nodes, t_in=d.forecast.t_in, t_out=d.forecast.t_out)
+    declared = {f.name for f in dataclasses.fields(config)}
+    return {k: v for k, v in values.items() if k in declared}
 
 
-def _gin(d: Loaded):
-    if d.level == "graph" and d.molecules:
-        return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gin"}, MolGNN
-    if d.level == "graph":
-        return GINConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs}, GIN
-    return None
+@dataclass(frozen=True)
+class Fit:
+    """``model`` built from ``config`` on data of ``kind``, with ``settings`` (config values that define this
+    variant, e.g. ``gnn="gcn"``) on top of what the data fixes."""
+
+    kind: DataKind
+    config: type
+    module: type
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
-def _gat(d: Loaded, v2: bool = False):
-    if _graph_node(d):
-        return GATConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs, "v2": v2}, GAT
-    if d.level == "graph" and not d.molecules:  # molecules' integer atom features need an encoder
-        return GATConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs, "v2": v2,
-                           "graph_level": True}, GAT
-    return None
+@dataclass(frozen=True)
+class ModelEntry:
+    """A model name's description and, in order, the fits that say which data it applies to and how."""
+
+    description: str
+    fits: tuple[Fit, ...]
+
+    def fit_for(self, d: Loaded) -> Fit | None:
+        """The first fit whose kind ``d`` is, or None where the model does not apply."""
+        return next((f for f in self.fits if matches(f.kind, d)), None)
 
 
-def _gin_vn(d: Loaded):
-    if d.level == "graph" and d.molecules:
-        return MolGNNConfig, {"num_tasks": d.num_outputs, "gnn": "gin", "virtual_node": True}, MolGNN
-    return None
+def _nsd(kind: str) -> tuple[Fit, ...]:
+    return (Fit("graph-nodes", NSDConfig, NSD, {"kind": kind}),)
 
 
-def _sage(d: Loaded):
-    if _graph_node(d):
-        return SAGEConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs}, SAGE
-    if d.level == "link":
-        return LinkConfig, {"in_channels": max(d.num_features, 1), "encoder": "sage"}, LinkModel
-    return None
+def _global(config: type, module: type) -> tuple[Fit, ...]:
+    """GraphGPS / Graph-Mamba / GMN on graph-level sets (molecules, ZINC, TU) and on graph nodes."""
+    return Fit("graphs", config, module), Fit("graph-nodes", config, module)
 
 
-def _nsd(kind: str):
-    def spec(d: Loaded):
-        if _graph_node(d):
-            return NSDConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs, "kind": kind}, NSD
-        return None
-    return spec
+def _traffic(config: type, module: type) -> tuple[Fit, ...]:
+    return (Fit("forecast", config, module),)
 
 
-def _hypergraph(conv: str):
-    def spec(d: Loaded):
-        if d.level == "node" and d.hypergraph is not None:
-            return (HypergraphNetConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs,
-                                          "conv": conv}, HypergraphNet)
-        return None
-    return spec
-
-
-def _mlp(d: Loaded):
-    if d.level == "node":
-        return MLPConfig, {"in_channels": d.num_features, "out_channels": d.num_outputs}, MLP
-    return None
-
-
-def _global(cfg_cls: type, module_cls: type):
-    """GraphGPS / Graph-Mamba / GMN on graph-level sets (molecules, ZINC, TU) and node-level graphs."""
-    def spec(d: Loaded):
-        if d.level == "graph":
-            fixed: dict[str, Any] = {"in_channels": d.num_features, "out_channels": d.num_outputs, "level": "graph",
-                                     "mol": d.molecules}
-            if d.atom_types:
-                fixed.update(node_vocab=d.atom_types, edge_vocab=d.bond_types)
-            return cfg_cls, fixed, module_cls
-        if _graph_node(d):
-            return cfg_cls, {"in_channels": d.num_features, "out_channels": d.num_outputs, "level": "node"}, module_cls
-        return None
-    return spec
-
-
-def _traffic(cfg_cls: type, module_cls: type, **fixed_extra: Any):
-    def spec(d: Loaded):
-        if d.level != "forecast":
-            return None
-        fixed = {"in_channels": d.num_features, "num_nodes": d.forecast.num_nodes, "t_in": d.forecast.t_in,
-                 "t_out": d.forecast.t_out, **fixed_extra}
-        return cfg_cls, fixed, module_cls
-    return spec
-
-
-MODELS: dict[str, tuple[Callable[[Loaded], Any], str]] = {
-    "gcn": (_gcn, "GCN (Kipf & Welling) for nodes; OGB's mol GCN for molecules; GCN encoder for links"),
-    "gcn-vn": (_gcn_vn, "OGB's mol GCN with a virtual node"),
-    "gin": (_gin, "OGB's mol GIN for molecules; GIN-0 (Xu et al.) for other graph sets"),
-    "gin-vn": (_gin_vn, "OGB's mol GIN with a virtual node"),
-    "gat": (_gat, "GAT (Velickovic et al.): attention heads for nodes; pooled for graph sets"),
-    "gatv2": (lambda d: _gat(d, v2=True), "GATv2 (Brody et al.): attention after the non-linearity"),
-    "sage": (_sage, "GraphSAGE (mean) for nodes; SAGE encoder for links"),
-    "nsd-diag": (_nsd("diag"), "Neural Sheaf Diffusion, diagonal restriction maps (Diag-NSD)"),
-    "nsd-orth": (_nsd("orthogonal"), "Neural Sheaf Diffusion, orthogonal maps (O(d)-NSD / bundle)"),
-    "nsd-gen": (_nsd("general"), "Neural Sheaf Diffusion, general d x d maps (Gen-NSD)"),
-    "hgnn": (_hypergraph("hgnn"), "HGNN hypergraph convolution (symmetric normalisation)"),
-    "hgnn+": (_hypergraph("hgnn+"), "HGNN+ hypergraph convolution (two-stage mean)"),
-    "hcha": (_hypergraph("hcha"), "HCHA: hypergraph convolution with hyperedge attention"),
-    "mlp": (_mlp, "MLP on node features only (structure-free baseline)"),
-    "gps": (_global(GPSConfig, GraphGPS), "GraphGPS: local MPNN + global attention per block (+ RWSE / LapPE)"),
-    "graph-mamba": (_global(GraphMambaConfig, GraphGPS),
-                    "Graph-Mamba: GPS block with a bidirectional Mamba mixer over degree-ordered nodes"),
-    "gmn": (_global(GMNConfig, GMN), "GMN: hop-token sequences per node through bidirectional Mamba + local MPNN"),
-    "stgcn": (_traffic(STGCNConfig, STGCN), "STGCN (Yu et al.): gated temporal conv + Chebyshev/1st-order graph conv"),
-    "gwnet": (_traffic(GraphWaveNetConfig, GraphWaveNet), "Graph WaveNet: adaptive adjacency + dilated causal conv"),
-    "vn-stgnn": (_traffic(VirtualNodeSTGNNConfig, GraphWaveNet),
-                 "virtual-node ST-GNN (Cao et al. 2025): semi-adaptive adjacency with virtual nodes"),
-    "sttn": (_traffic(STTNConfig, STTN), "STTN as its authors' code computes it: spatial (+ Chebyshev GCN) and "
-             "temporal transformers over concatenated position tables"),
-    "sttn-paper": (_traffic(PaperSTTNConfig, PaperSTTN),
-                   "graphkit's earlier reading of the STTN paper (multi-head, added embeddings, gated GCN fusion)"),
-    "tgcn": (_traffic(TGCNConfig, TGCN), "T-GCN: graph-convolutional GRU"),
+MODELS: dict[str, ModelEntry] = {
+    "gcn": ModelEntry("GCN (Kipf & Welling) for nodes; OGB's mol GCN for molecules; GCN encoder for links", (
+        Fit("graph-nodes", GCNConfig, GCN), Fit("molecules", MolGNNConfig, MolGNN, {"gnn": "gcn"}),
+        Fit("links", LinkConfig, LinkModel, {"encoder": "gcn"}))),
+    "gcn-vn": ModelEntry("OGB's mol GCN with a virtual node", (
+        Fit("molecules", MolGNNConfig, MolGNN, {"gnn": "gcn", "virtual_node": True}),)),
+    "gin": ModelEntry("OGB's mol GIN for molecules; GIN-0 (Xu et al.) for other graph sets", (
+        Fit("molecules", MolGNNConfig, MolGNN, {"gnn": "gin"}), Fit("graph-sets", GINConfig, GIN))),
+    "gin-vn": ModelEntry("OGB's mol GIN with a virtual node", (
+        Fit("molecules", MolGNNConfig, MolGNN, {"gnn": "gin", "virtual_node": True}),)),
+    # molecules' integer atom features need an encoder, which GAT has not
+    "gat": ModelEntry("GAT (Velickovic et al.): attention heads for nodes; pooled for graph sets", (
+        Fit("graph-nodes", GATConfig, GAT, {"v2": False}), Fit("graph-sets", GATConfig, GAT, {"v2": False}))),
+    "gatv2": ModelEntry("GATv2 (Brody et al.): attention after the non-linearity", (
+        Fit("graph-nodes", GATConfig, GAT, {"v2": True}), Fit("graph-sets", GATConfig, GAT, {"v2": True}))),
+    "sage": ModelEntry("GraphSAGE (mean) for nodes; SAGE encoder for links", (
+        Fit("graph-nodes", SAGEConfig, SAGE), Fit("links", LinkConfig, LinkModel, {"encoder": "sage"}))),
+    "nsd-diag": ModelEntry("Neural Sheaf Diffusion, diagonal restriction maps (Diag-NSD)", _nsd("diag")),
+    "nsd-orth": ModelEntry("Neural Sheaf Diffusion, orthogonal maps (O(d)-NSD / bundle)", _nsd("orthogonal")),
+    "nsd-gen": ModelEntry("Neural Sheaf Diffusion, general d x d maps (Gen-NSD)", _nsd("general")),
+    "hgnn": ModelEntry("HGNN hypergraph convolution (symmetric normalisation)", (
+        Fit("hypergraph-nodes", HypergraphNetConfig, HypergraphNet, {"conv": "hgnn"}),)),
+    "hgnn+": ModelEntry("HGNN+ hypergraph convolution (two-stage mean)", (
+        Fit("hypergraph-nodes", HypergraphNetConfig, HypergraphNet, {"conv": "hgnn+"}),)),
+    "hcha": ModelEntry("HCHA: hypergraph convolution with hyperedge attention", (
+        Fit("hypergraph-nodes", HypergraphNetConfig, HypergraphNet, {"conv": "hcha"}),)),
+    "mlp": ModelEntry("MLP on node features only (structure-free baseline)", (Fit("nodes", MLPConfig, MLP),)),
+    "gps": ModelEntry("GraphGPS: local MPNN + global attention per block (+ RWSE / LapPE)",
+                      _global(GPSConfig, GraphGPS)),
+    "graph-mamba": ModelEntry("Graph-Mamba: GPS block with a bidirectional Mamba mixer over degree-ordered nodes",
+                              _global(GraphMambaConfig, GraphGPS)),
+    "gmn": ModelEntry("GMN: hop-token sequences per node through bidirectional Mamba + local MPNN",
+                      _global(GMNConfig, GMN)),
+    "stgcn": ModelEntry("STGCN (Yu et al.): gated temporal conv + Chebyshev/1st-order graph conv",
+                        _traffic(STGCNConfig, STGCN)),
+    "gwnet": ModelEntry("Graph WaveNet: adaptive adjacency + dilated causal conv",
+                        _traffic(GraphWaveNetConfig, GraphWaveNet)),
+    "vn-stgnn": ModelEntry("virtual-node ST-GNN (Cao et al. 2025): semi-adaptive adjacency with virtual nodes",
+                           _traffic(VirtualNodeSTGNNConfig, GraphWaveNet)),
+    "sttn": ModelEntry("STTN as its authors' code computes it: spatial (+ Chebyshev GCN) and temporal "
+                       "transformers over concatenated position tables", _traffic(STTNConfig, STTN)),
+    "sttn-paper": ModelEntry("graphkit's earlier reading of the STTN paper (multi-head, added embeddings, gated "
+                             "GCN fusion)", _traffic(PaperSTTNConfig, PaperSTTN)),
+    "tgcn": ModelEntry("T-GCN: graph-convolutional GRU", _traffic(TGCNConfig, TGCN)),
 }
 
 
@@ -289,22 +281,19 @@ def model_spec(model: str, loaded: Loaded | None = None):
         raise unknown_name("model", model, MODELS)
     if loaded is None:
         return None
-    spec = MODELS[key][0](loaded)
-    if spec is None:
-        fits = [m for m, (f, _) in MODELS.items() if f(loaded) is not None]
+    fit = MODELS[key].fit_for(loaded)
+    if fit is None:
+        fits = [m for m, entry in MODELS.items() if entry.fit_for(loaded) is not None]
         raise ValueError(f"model {model!r} does not apply to {loaded.name} ({loaded.level}-level"
                          f"{', molecules' if loaded.molecules else ''}); models that do: {', '.join(fits)}")
-    return spec
+    return fit.config, {**data_values(loaded, fit.config), **fit.settings}, fit.module
 
 
 def _all_model_fields() -> set[str]:
-    """Every setting of every model config dataclass (which one applies depends on the dataset)."""
+    """Every setting of every model config in :data:`MODELS` (which one applies depends on the dataset)."""
     import dataclasses
 
-    import graphkit.models as models
-
-    return {f.name for obj in vars(models).values() if isinstance(obj, type) and dataclasses.is_dataclass(obj)
-            for f in dataclasses.fields(obj)}
+    return {f.name for entry in MODELS.values() for fit in entry.fits for f in dataclasses.fields(fit.config)}
 
 
 def build_experiment(model: str, dataset: str, overrides: list[tuple[str, str]],

@@ -142,7 +142,7 @@ def _run(cfg, loaded, build, out, args, title, recipe: Recipe | None = None) -> 
 
 def _list() -> str:
     lines = ["models:"]
-    lines += [f"  {name:<11} {desc}" for name, (_, desc) in MODELS.items()]
+    lines += [f"  {name:<11} {entry.description}" for name, entry in MODELS.items()]
     lines.append("datasets (case-insensitive):")
     lines.append("  planetoid: " + ", ".join(sorted(PLANETOID)))
     lines.append("  planetoid, 10 full-supervised splits: " + ", ".join(sorted(PLANETOID_SPLITS)))

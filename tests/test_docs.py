@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,12 @@ def test_guide_python_blocks_run(page, tmp_path, monkeypatch, capsys):
     if NEEDS_DATA.search(source) and data_root() is None:
         pytest.skip("the page reads datasets; set GRAPHKIT_DATA (CI uses ../shared/data)")
     monkeypatch.chdir(tmp_path)
-    namespace = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
+    module = types.ModuleType(f"docs_{page.stem.replace('-', '_')}")  # a real module, as a REPL's __main__ is
+    monkeypatch.setitem(sys.modules, module.__name__, module)  # (dataclasses look their module up there)
+    import graphkit.catalog
+
+    monkeypatch.setattr(graphkit.catalog, "MODELS", dict(graphkit.catalog.MODELS))  # a page may add a model
+    namespace = module.__dict__
     for i, block in enumerate(blocks):
         try:
             exec(compile(block, f"{page.name} (block {i + 1})", "exec"), namespace)
