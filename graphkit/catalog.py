@@ -89,10 +89,11 @@ def dataset_names() -> list[str]:
             + sorted(TU) + sorted(TRAFFIC_SETS) + ["peptides-func", "peptides-struct", "zinc"] + ogb_names())
 
 
-def own_dataset(spec: str, split: str = "0.8,0.1,0.1", task: str | None = None, seed: int = 0) -> Loaded | None:
+def own_dataset(spec: str, split: str | tuple[float, ...] = "0.8,0.1,0.1", task: str | None = None,
+                seed: int = 0) -> Loaded | None:
     """A user's dataset named on the command line, or None when ``spec`` is not one: a file written by
     ``torch.save`` (``.pt``/``.pth``: a Data, a list of Data, or ``(data, slices)``), or
-    ``package.module:function`` returning a Loaded or PyG data. ``split``: fractions ``"0.8,0.1,0.1"``."""
+    ``package.module:function`` returning a Loaded or PyG data. ``split``: fractions (``"0.8,0.1,0.1"``)."""
     from graphkit.data.from_pyg import from_pyg, load_pyg_file
 
     is_file = spec.endswith((".pt", ".pth")) or os.path.isfile(spec)
@@ -101,7 +102,7 @@ def own_dataset(spec: str, split: str = "0.8,0.1,0.1", task: str | None = None, 
     if not (is_file or is_function):
         return None
     try:
-        fractions = tuple(float(f) for f in split.split(","))
+        fractions = tuple(float(f) for f in (split.split(",") if isinstance(split, str) else split))
     except ValueError:
         raise ValueError(f"--split must be fractions like 0.8,0.1,0.1, got {split!r}") from None
     if is_file:
@@ -351,8 +352,11 @@ def saved_run(run: str, data_root_arg: str | None = None,
         raise FileNotFoundError(f"{run}: no config.json here or in its parent (not a graphkit run folder)")
     cfg = ExperimentConfig.from_dict(load_json(exp / "config.json"))
     folder = _run_folder(path, None)
-    loaded = prepare_graph(load_dataset(cfg.dataset, data_root_arg or cfg.data_root, cfg.data),
-                           cfg.data.to_undirected, cfg.data.normalize_features)
+    d = cfg.data
+    loaded = own_dataset(cfg.dataset, d.own_split, None if d.own_task == "auto" else d.own_task, d.own_split_seed)
+    if loaded is None:
+        loaded = load_dataset(cfg.dataset, data_root_arg or cfg.data_root, d)
+    loaded = prepare_graph(loaded, d.to_undirected, d.normalize_features)
     model_cfg = load_json(folder / "model.json")["config"] if (folder / "model.json").is_file() else {}
     encoding = model_cfg.get("encoding", "none")
     if encoding != "none" and loaded.level == "graph":

@@ -76,7 +76,12 @@ def _is_number(text: str) -> bool:
 def _train(args, extra: list[str]) -> int:
     overrides = parse_overrides(extra)
     own = own_dataset(args.dataset, args.split, args.task, args.split_seed)
-    cfg, loaded, build = build_experiment(args.model, args.dataset, overrides, args.data_root, own)
+    dataset = args.dataset
+    if own is not None:  # recorded in the run's config, so that evaluate / predict rebuild the same split
+        dataset = str(Path(dataset).resolve()) if Path(dataset).is_file() else dataset
+        overrides = [("data.own_split", args.split), ("data.own_split_seed", str(args.split_seed)),
+                     ("data.own_task", args.task or "auto"), *overrides]
+    cfg, loaded, build = build_experiment(args.model, dataset, overrides, args.data_root, own)
     out = Path(args.out or f"runs/{loaded.name.lower()}-{cfg.model}")
     return _run(cfg, loaded, build, out, args, f"{loaded.name} {cfg.model}")
 

@@ -24,6 +24,7 @@ Collate = Literal["auto", "pyg"]
 Loss = Literal["auto", "masked-mae", "sse", "l1"]
 Protocol = Literal["auto", "dcrnn", "astgcn", "stgcn", "tgcn"]
 Covariates = Literal["auto", "none", "tod", "tod+dow"]
+Task = Literal["auto", "multiclass", "binary", "regression"]
 
 
 @dataclass
@@ -111,10 +112,16 @@ class DataConfig:
     window_out: int = 12  # forecasting: predicted steps
     protocol: Protocol = "auto"  # forecasting split protocol; auto = the dataset's lineage
     covariates: Covariates = "auto"  # "none" | "tod" | "tod+dow"; auto = tod, none under the tgcn protocol
+    # a user's own data (--dataset graphs.pt or module:function): how it was split and what task it is, kept
+    # so that evaluating or predicting with the run later rebuilds the same split
+    own_split: tuple[float, ...] = (0.8, 0.1, 0.1)  # train, valid, test fractions (stratified random split)
+    own_split_seed: int = 0
+    own_task: Task = "auto"  # auto: read from y
 
     def __post_init__(self):
         check_numbers(self, "data", positive=("window_in", "window_out"))
         check_choices(self, "data")
+        self.own_split = as_tuple(self.own_split, field_types(DataConfig)["own_split"], "data.own_split")
 
 
 # Settings that moved from ``train`` to ``data``: configs saved before (and ``--train.X`` overrides) still work.

@@ -10,6 +10,30 @@ from graphkit.cli import main
 from graphkit.train.saved import SavedModelError
 
 
+def test_own_data_runs_evaluate_from_anywhere_with_the_same_split(tmp_path, monkeypatch, capsys):
+    """A run on a user's file records the file (absolute) and its split options in config.json; evaluate and
+    predict from another folder rebuild the same split and reproduce the reported scores exactly."""
+    from torch_geometric.data import Data
+
+    from graphkit.inference import evaluate_run, predict_split
+
+    g = torch.Generator().manual_seed(0)
+    graphs = [Data(x=torch.randn(6, 3, generator=g), edge_index=torch.randint(0, 6, (2, 12), generator=g),
+                   y=torch.tensor([i % 2])) for i in range(50)]
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    torch.save(graphs, "graphs.pt")
+    assert main(["train", "--model", "gin", "--dataset", "graphs.pt", "--epochs", "3", "--out", "run", "--quiet",
+                 "--split", "0.6,0.2,0.2", "--split-seed", "3"]) == 0
+    run = json.loads((tmp_path / "work" / "run" / "run-seed00" / "results.json").read_text())
+    saved = json.loads((tmp_path / "work" / "run" / "config.json").read_text())
+    assert saved["data"]["own_split"] == [0.6, 0.2, 0.2] and saved["data"]["own_split_seed"] == 3
+    monkeypatch.chdir(tmp_path)
+    ev = evaluate_run(tmp_path / "work" / "run")
+    assert ev.scores == {k: run["selected"][k] for k in ("valid", "test")}
+    assert predict_split(tmp_path / "work" / "run", "test").ids.numel() == 10
+
+
 @pytest.mark.parametrize("model, dataset, extra", [
     ("gcn", "cora", ["--train.epochs", "30"]),
     ("gin", "mutag", ["--train.epochs", "4", "--train.iters_per_epoch", "5"]),
