@@ -11,9 +11,10 @@ per-call CSR build (a sort) would cost more than it saves. GATv2's score needs
 again one sparse product per head.
 
 Constructor arguments, parameter names (``lin.weight``, ``att_src``, ``att_dst``, ``bias``; GATv2:
-``lin_l``, ``lin_r``, ``att``) and the self-loop rule (existing loops removed, one added per node) are
-PyG's, so a PyG state dict loads and the outputs agree (tests/nn/test_gat.py). Not supported yet:
-bipartite inputs and ``edge_dim`` (named errors).
+``lin_l``, ``lin_r``, ``att``; with ``edge_dim``: ``lin_edge``, and GAT's ``att_edge``) and the self-loop
+rule (existing loops removed, one added per node, its edge features filled by ``fill_value``) are PyG's, so
+a PyG state dict loads and the outputs agree (tests/nn/test_gat.py). Not supported yet: bipartite inputs
+(a named error).
 
 Example::
 
@@ -31,9 +32,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from graphkit.ops import Adjacency, check, check_edge_index, check_features, softmax, spmm
+from graphkit.ops import Adjacency, check, check_edge_index, check_features, softmax, spmm, trusted
 from graphkit.ops.adjacency import Graph
-from graphkit.ops.check import check_width
+from graphkit.ops.check import check_edge_values, check_width
 
 
 def _glorot(t: Tensor) -> None:
@@ -41,24 +42,47 @@ def _glorot(t: Tensor) -> None:
     nn.init.uniform_(t, -bound, bound)
 
 
-def _looped(graph: Graph, n: int, add_self_loops: bool) -> tuple[Tensor, Tensor, Adjacency]:
-    """``(src, dst, adjacency)`` of the graph with its self loops replaced by one loop per node (PyG's
-    remove_self_loops + add_self_loops), in that edge order. An Adjacency keeps the result in its cache."""
+def _looped(graph: Graph, n: int, add_self_loops: bool) -> tuple[Tensor, Tensor, Adjacency | None, Tensor | None]:
+    """``(src, dst, adjacency, kept)`` of the graph with its self loops replaced by one loop per node (PyG's
+    remove_self_loops + add_self_loops), in that edge order; ``kept``: the original edges that remain, in
+    order (then the ``n`` loops follow), or None when nothing was removed or added. An Adjacency keeps the
+    result in its cache."""
     if isinstance(graph, Adjacency):
-        def build() -> tuple[Tensor, Tensor, Adjacency]:
+        def build() -> tuple[Tensor, Tensor, Adjacency, Tensor | None]:
             order = graph.perm.argsort()  # the edges in their original order
-            src, dst, _ = _looped(torch.stack([graph.col[order], graph.row[order]]), n, add_self_loops)
-            return src, dst, Adjacency.from_edge_index(torch.stack([src, dst]), num_nodes=n)
+            src, dst, _, kept = _looped(torch.stack([graph.col[order], graph.row[order]]), n, add_self_loops)
+            return src, dst, Adjacency.from_edge_index(torch.stack([src, dst]), num_nodes=n), kept
         return graph.cached(("gat-loops", add_self_loops), build)
     if not isinstance(graph, Tensor):
         raise TypeError(f"graph must be an edge_index tensor [2, E] or an Adjacency, got {type(graph).__name__}")
     check_edge_index(graph, n, n)
     src, dst = graph[0].long(), graph[1].long()
+    kept = None
     if add_self_loops:
-        keep = src != dst
+        kept = torch.nonzero(src != dst).view(-1)
         loop = torch.arange(n, device=src.device)
-        src, dst = torch.cat([src[keep], loop]), torch.cat([dst[keep], loop])
-    return src, dst, None
+        src, dst = torch.cat([src[kept], loop]), torch.cat([dst[kept], loop])
+    return src, dst, None, kept
+
+
+def _loop_edge_attr(edge_attr: Tensor, kept: Tensor | None, dst: Tensor, n: int, fill_value: Any) -> Tensor:
+    """Edge features for :func:`_looped`'s edges: the kept edges' own, then one row per added self loop filled
+    as PyG's ``add_self_loops`` does (``"mean"``/``"add"``/``"max"``/``"min"`` of the node's incoming edges'
+    features, or a constant / a tensor)."""
+    if kept is None:
+        return edge_attr
+    ea = edge_attr.index_select(0, kept)
+    if isinstance(fill_value, str):
+        reduce = {"add": "sum", "sum": "sum", "mean": "mean", "max": "max", "min": "min"}.get(fill_value)
+        if reduce is None:
+            raise ValueError(f"fill_value must be 'mean', 'add', 'max', 'min', a number or a tensor, "
+                             f"got {fill_value!r}")
+        loops = trusted.scatter(ea, dst[:kept.numel()], n, reduce)
+    elif isinstance(fill_value, Tensor):
+        loops = fill_value.to(ea).expand(n, *ea.shape[1:])
+    else:
+        loops = ea.new_full((n, *ea.shape[1:]), float(fill_value))
+    return torch.cat([ea, loops])
 
 
 def _per_head(adj: Adjacency, heads: int) -> Adjacency:
@@ -157,21 +181,40 @@ class _AttentionBase(nn.Module):
         super().__init__()
         if not isinstance(in_channels, int):
             raise NotImplementedError("bipartite GAT inputs (in_channels as a pair) are not supported yet")
-        if edge_dim is not None:
-            raise NotImplementedError("GAT with edge features (edge_dim) is not supported yet")
         if heads < 1 or out_channels < 1:
             raise ValueError(f"heads and out_channels must be >= 1, got {heads} and {out_channels}")
         self.in_channels, self.out_channels, self.heads = in_channels, out_channels, heads
         self.concat, self.negative_slope, self.dropout = concat, negative_slope, dropout
         self.add_self_loops, self.edge_dim, self.residual = add_self_loops, edge_dim, residual
         total = out_channels * (heads if concat else 1)
+        # edge features enter the attention score through their own map (PyG's lin_edge)
+        self.lin_edge = nn.Linear(edge_dim, heads * out_channels, bias=False) if edge_dim is not None else None
         self.res = nn.Linear(in_channels, total, bias=False) if residual else None
         self.bias = nn.Parameter(torch.empty(total)) if bias else None
 
-    def _check(self, x: Tensor, edge_index: Graph) -> None:
-        check.check_same_device(("x", x), ("edge_index", edge_index), (f"{type(self).__name__}'s weights", self))
+    def _check(self, x: Tensor, edge_index: Graph, edge_attr: Tensor | None) -> None:
+        check.check_same_device(("x", x), ("edge_index", edge_index), ("edge_attr", edge_attr),
+                                (f"{type(self).__name__}'s weights", self))
         check_features(x, name="x", min_dim=2, max_dim=2)
         check_width(x, self.in_channels, "x", "in_channels")
+        if (edge_attr is None) != (self.lin_edge is None):
+            raise ValueError(f"{type(self).__name__} was built with edge_dim={self.edge_dim} but edge_attr is "
+                             f"{'missing' if edge_attr is None else 'given'}; pass edge_attr [E, edge_dim] "
+                             "exactly when edge_dim is set")
+        if edge_attr is not None:
+            num_edges = edge_index.size(1) if isinstance(edge_index, Tensor) else edge_index.num_edges
+            check_edge_values(edge_attr, num_edges, name="edge_attr", dim=None)
+            if (edge_attr.size(-1) if edge_attr.dim() > 1 else 1) != self.edge_dim:
+                raise ValueError(f"edge_attr has {edge_attr.size(-1) if edge_attr.dim() > 1 else 1} features "
+                                 f"but edge_dim is {self.edge_dim}")
+
+    def _edge_term(self, edge_attr: Tensor | None, kept: Tensor | None, dst: Tensor, n: int) -> Tensor | None:
+        """``lin_edge`` of the looped edges' features, ``[E', heads, out_channels]`` (None without edge_attr)."""
+        if edge_attr is None:
+            return None
+        ea = _loop_edge_attr(edge_attr.view(-1, 1) if edge_attr.dim() == 1 else edge_attr, kept, dst, n,
+                             self.fill_value)
+        return self.lin_edge(ea.to(self.lin_edge.weight.dtype)).view(-1, self.heads, self.out_channels)
 
     def _finish(self, out: Tensor, x: Tensor) -> Tensor:
         if self.res is not None:
@@ -179,6 +222,8 @@ class _AttentionBase(nn.Module):
         return out if self.bias is None else out + self.bias
 
     def _reset_common(self) -> None:
+        if self.lin_edge is not None:
+            _glorot(self.lin_edge.weight)
         if self.res is not None:
             _glorot(self.res.weight)
         if self.bias is not None:
@@ -206,20 +251,28 @@ class GATConv(_AttentionBase):
         self.lin = nn.Linear(in_channels, heads * out_channels, bias=False)
         self.att_src = nn.Parameter(torch.empty(1, heads, out_channels))
         self.att_dst = nn.Parameter(torch.empty(1, heads, out_channels))
+        self.att_edge = nn.Parameter(torch.empty(1, heads, out_channels)) if edge_dim is not None else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         _glorot(self.lin.weight)
         _glorot(self.att_src)
         _glorot(self.att_dst)
+        if self.att_edge is not None:
+            _glorot(self.att_edge)
         self._reset_common()
 
-    def forward(self, x: Tensor, edge_index: Graph) -> Tensor:
-        self._check(x, edge_index)
+    def forward(self, x: Tensor, edge_index: Graph, edge_attr: Tensor | None = None) -> Tensor:
+        """``edge_attr: [E, edge_dim]`` (in ``edge_index``'s order) when built with ``edge_dim``: each edge's
+        features add ``a_edge . W_e e_ji`` to its score (self loops get ``fill_value``'s features)."""
+        self._check(x, edge_index, edge_attr)
         n, heads, c = x.size(0), self.heads, self.out_channels
-        src, dst, adj = _looped(edge_index, n, self.add_self_loops)
+        src, dst, adj, kept = _looped(edge_index, n, self.add_self_loops)
         h = self.lin(x).view(n, heads, c)
         score = (h * self.att_src).sum(-1)[src] + (h * self.att_dst).sum(-1)[dst]      # [E, heads]
+        e = self._edge_term(edge_attr, kept, dst, n)
+        if e is not None:
+            score = score + (e * self.att_edge).sum(-1)
         alpha = softmax(F.leaky_relu(score, self.negative_slope), dst, n)
         alpha = F.dropout(alpha, self.dropout, self.training)
         return self._finish(_aggregate(adj, alpha, h, src, dst, self.concat), x)
@@ -253,12 +306,18 @@ class GATv2Conv(_AttentionBase):
         _glorot(self.att)
         self._reset_common()
 
-    def forward(self, x: Tensor, edge_index: Graph) -> Tensor:
-        self._check(x, edge_index)
+    def forward(self, x: Tensor, edge_index: Graph, edge_attr: Tensor | None = None) -> Tensor:
+        """``edge_attr: [E, edge_dim]`` when built with ``edge_dim``: ``W_e e_ji`` joins ``W_l x_j + W_r x_i``
+        inside the non-linearity (self loops get ``fill_value``'s features)."""
+        self._check(x, edge_index, edge_attr)
         n, heads, c = x.size(0), self.heads, self.out_channels
-        src, dst, adj = _looped(edge_index, n, self.add_self_loops)
+        src, dst, adj, kept = _looped(edge_index, n, self.add_self_loops)
         x_l = self.lin_l(x).view(n, heads, c)
         x_r = x_l if self.share_weights else self.lin_r(x).view(n, heads, c)
-        score = (F.leaky_relu(x_l[src] + x_r[dst], self.negative_slope) * self.att).sum(-1)   # [E, heads]
+        pre = x_l[src] + x_r[dst]
+        e = self._edge_term(edge_attr, kept, dst, n)
+        if e is not None:
+            pre = pre + e
+        score = (F.leaky_relu(pre, self.negative_slope) * self.att).sum(-1)   # [E, heads]
         alpha = F.dropout(softmax(score, dst, n), self.dropout, self.training)
         return self._finish(_aggregate(adj, alpha, x_l, src, dst, self.concat), x)

@@ -39,6 +39,40 @@ def test_matches_pyg_values_and_gradients(kind, case, opts):
         theirs.zero_grad()
 
 
+@pytest.mark.parametrize("kind", ["gat", "gatv2"])
+@pytest.mark.parametrize("case", ["random", "self_loops", "duplicates", "isolated"])
+@pytest.mark.parametrize("opts", [dict(heads=2, fill_value="mean"), dict(heads=2, fill_value=0.5),
+                                  dict(heads=1, fill_value="add", concat=False), dict(heads=2, fill_value="max"),
+                                  dict(heads=2, add_self_loops=False), dict(heads=2, edge_dim=1)],
+                         ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+def test_edge_features_match_pyg(kind, case, opts):
+    """``edge_dim``: PyG's lin_edge / att_edge load, the self loops' features are filled as PyG fills them,
+    and outputs and every gradient (edge features included) agree, from an edge_index or an Adjacency."""
+    ours_cls, theirs_cls = PAIRS[kind]
+    opts = {"edge_dim": 3, **opts}
+    ei, n, _ = make_graph(case, 1)
+    torch.manual_seed(0)
+    theirs = theirs_cls(6, 4, **opts).double()
+    ours = ours_cls(6, 4, **opts).double()
+    ours.load_state_dict(theirs.state_dict())
+    shape = (ei.size(1),) if opts["edge_dim"] == 1 else (ei.size(1), opts["edge_dim"])
+    for graph in (ei, Adjacency.from_edge_index(ei, num_nodes=n)):
+        x = torch.randn(n, 6, dtype=torch.float64)
+        ea = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+        eb = ea.detach().clone().requires_grad_()
+        out, expect = ours(x, graph, ea), theirs(x, ei, eb)
+        torch.testing.assert_close(out, expect)
+        cot = torch.randn_like(out)
+        (out * cot).sum().backward()
+        (expect * cot).sum().backward()
+        torch.testing.assert_close(ea.grad, eb.grad)
+        theirs_params = dict(theirs.named_parameters())
+        for name, p in ours.named_parameters():
+            torch.testing.assert_close(p.grad, theirs_params[name].grad, msg=name)
+        ours.zero_grad()
+        theirs.zero_grad()
+
+
 @pytest.mark.parametrize("cls", [GATConv, GATv2Conv])
 def test_node_permutation_equivariance(cls):
     ei, n, _ = make_graph("random", 3)
@@ -56,8 +90,16 @@ def test_training_dropout_and_named_errors():
     a = conv(torch.ones(n, 4), ei)
     b = conv(torch.ones(n, 4), ei)
     assert not torch.equal(a, b)                                    # attention dropout is active in training
-    with pytest.raises(NotImplementedError, match="edge_dim"):
-        GATConv(4, 2, edge_dim=3)
+    with pytest.raises(ValueError, match="edge_dim=None but edge_attr is given"):
+        conv(torch.ones(n, 4), ei, torch.ones(ei.size(1), 3))
+    with pytest.raises(ValueError, match="edge_dim=3 but edge_attr is missing"):
+        GATConv(4, 2, edge_dim=3)(torch.ones(n, 4), ei)
+    with pytest.raises(ValueError, match="edge_attr has 2 features but edge_dim is 3"):
+        GATConv(4, 2, edge_dim=3)(torch.ones(n, 4), ei, torch.ones(ei.size(1), 2))
+    with pytest.raises(ValueError, match=r"edge_attr has shape \[3, 3\] but there are"):
+        GATConv(4, 2, edge_dim=3)(torch.ones(n, 4), ei, torch.ones(3, 3))
+    with pytest.raises(ValueError, match="fill_value must be"):
+        GATConv(4, 2, edge_dim=3, fill_value="median")(torch.ones(n, 4), ei, torch.ones(ei.size(1), 3))
     with pytest.raises(NotImplementedError, match="bipartite"):
         GATv2Conv((4, 5), 2)
     with pytest.raises(ValueError, match="x has 5 features but in_channels is 4"):
