@@ -34,9 +34,11 @@ _GCN_PEPTIDES = {**_GPS_OPT, "train.epochs": "250", "train.batch_size": "200", "
 for _r in [
     Recipe("gcn-peptides-func", "gcn", "peptides-func", _GCN_PEPTIDES, "ap", (0.6860, 0.0050),
            "Tonshoff et al. 2023, Reassessing the Long-Range Graph Benchmark, Table 1 (../shared/TARGETS.md)",
-           _PEP_HERE + ". graphkit's molecule GCN (OGB's: bond features in each convolution, a linear head) with "
-           "their width, depth, dropout, batch, optimiser and schedule; their GCN ignores bond features and has a "
-           "3-layer head", runs={"seeds": "4"}),
+           _PEP_HERE + ". graphkit's molecule GCN (OGB's: bond features in each convolution, ReLU, a linear head) "
+           "with their width, depth, dropout, batch, optimiser, schedule and gradient clipping. Their model "
+           "(toenshoff/LRGB configs/LRGB-tuned/peptides-func-GCN.yaml) differs: atom embeddings plus RWSE (20 "
+           "steps -> 28 dims, batch-normed), GELU, no bond features in the convolution, a 3-layer head",
+           runs={"seeds": "4"}),
     Recipe("gcn-vn-peptides-func", "gcn-vn", "peptides-func", {**_GPS_OPT, "train.epochs": "200", "train.batch_size":
            "128", "optim.lr": "1e-3", "optim.warmup_epochs": "10", "model.hidden": "300", "model.num_layers": "5"},
            "ap", (0.6732, 0.0066), _GT_SRC, _PEP_HERE, runs={"seeds": "4"}),
