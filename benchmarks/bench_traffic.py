@@ -99,7 +99,7 @@ def run_one(spec: dict) -> dict:
 
 def block_compare(threads: int, repeats: int = 5) -> dict:
     torch.set_num_threads(threads)
-    from graphkit.models.stgcn import STConvBlock
+    from graphkit.nn import STConvBlock
     from graphkit.ops import SensorGraph
 
     series = synthetic("METR-LA")

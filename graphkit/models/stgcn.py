@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from graphkit.models.forecast_input import check_forecast_input
-from graphkit.nn.temporal import ChannelAlign, ChebGraphConv, FirstOrderGraphConv, GatedTemporalConv
+from graphkit.nn.temporal import GatedTemporalConv, STConvBlock
 from graphkit.ops import SensorGraph
 
 
@@ -54,37 +54,6 @@ class STGCNConfig:
     def channel_sizes(self) -> tuple[int, int, int]:
         """``channels``: temporal, spatial, output width."""
         return self.channels
-
-
-class STConvBlock(nn.Module):
-    """STGCN's sandwich: gated temporal conv -> spatial conv -> temporal conv -> layer norm.
-
-    The spatial step is the authors' (Yu et al.'s TensorFlow code, ``spatio_conv_layer``):
-    ``relu(graph_conv(h) + align(h))``, the graph convolution Chebyshev (order ``ks``) or first order, plus a
-    residual of the input aligned to the output width (:class:`ChannelAlign`). Without the residual the
-    first-order variant is a different class of functions (its filter has no identity term); the Chebyshev
-    variant's ``T_0`` term could absorb it, but only under another parametrisation. The layer norm over
-    ``[N, C]`` uses the authors' epsilon, 1e-6.
-    """
-    def __init__(self, c_in: int, channels: tuple[int, int, int], num_nodes: int, kt: int, ks: int,
-                 graph_conv: str, dropout: float):
-        super().__init__()
-        c_t, c_s, c_o = channels
-        self.t1 = GatedTemporalConv(c_in, c_t, kt, "glu")
-        self.graph_conv = graph_conv
-        self.g = ChebGraphConv(c_t, c_s, ks) if graph_conv == "cheb" else FirstOrderGraphConv(c_t, c_s)
-        self.align = ChannelAlign(c_t, c_s)
-        self.t2 = GatedTemporalConv(c_s, c_o, kt, "relu")
-        self.norm = nn.LayerNorm([num_nodes, c_o], eps=1e-6)
-        self.dropout = nn.Dropout(dropout)
-
-    def forward(self, x: Tensor, graph: SensorGraph) -> Tensor:
-        h = self.t1(x)
-        op = graph.scaled_laplacian() if self.graph_conv == "cheb" else graph.gcn()
-        h = torch.relu(self.g(h, op) + self.align(h))
-        h = self.t2(h)
-        h = self.norm(h.permute(0, 3, 2, 1)).permute(0, 3, 2, 1)
-        return self.dropout(h)
 
 
 class STGCN(nn.Module):

@@ -19,6 +19,7 @@ from graphkit.nn.temporal import (
     FirstOrderGraphConv,
     GatedTemporalConv,
     GraphGRUCell,
+    STConvBlock,
 )
 from graphkit.nn.virtual_node import VirtualNode
 from graphkit.ops.sensor_graph import SensorGraph  # the graph type of the temporal layers, kept reachable here
@@ -26,7 +27,7 @@ from graphkit.ops.sensor_graph import SensorGraph  # the graph type of the tempo
 __all__ = ["AttentionMixer", "GATConv", "GATv2Conv", "GatedGCNConv", "GPSBlock", "LapPEEncoder",
            "LinearAttentionMixer", "Mamba", "MambaMixer",
            "RWSEEncoder", "AtomEncoder", "BondEncoder", "ChebGraphConv", "DiffusionConv", "FirstOrderGraphConv",
-           "GatedTemporalConv", "GraphGRUCell", "SensorGraph", "Dropout", "EdgeGCNConv", "EdgeWeightLearner",
+           "GatedTemporalConv", "GraphGRUCell", "STConvBlock", "SensorGraph", "Dropout", "EdgeGCNConv", "EdgeWeightLearner",
            "GCNConv", "GINConv",
            "GINEConv", "GlobalPool", "HypergraphAttentionConv", "HypergraphConv", "SAGEConv", "SheafDiffusionLayer",
            "SheafLearner", "VirtualNode", "dropout", "global_add_pool", "global_max_pool", "global_mean_pool",

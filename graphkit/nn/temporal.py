@@ -7,8 +7,9 @@ through one batched product.
 
 * the road graph and the operators models derive from it are :class:`graphkit.ops.SensorGraph`
   (graphkit.nn re-exports it).
-* :class:`GatedTemporalConv` (STGCN's GLU convolution), :class:`ChebGraphConv`, :class:`FirstOrderGraphConv`,
-  :class:`DiffusionConv` (Graph WaveNet), :class:`GraphGRUCell` (T-GCN).
+* :class:`STConvBlock` (STGCN's sandwich), :class:`GatedTemporalConv` (its GLU convolution),
+  :class:`ChebGraphConv`, :class:`FirstOrderGraphConv`, :class:`DiffusionConv` (Graph WaveNet),
+  :class:`GraphGRUCell` (T-GCN), :class:`ChannelAlign` (residual width matching).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from graphkit.ops import Adjacency, propagate_nodes
+from graphkit.ops import Adjacency, SensorGraph, propagate_nodes
 
 
 class ChannelAlign(nn.Module):
@@ -173,3 +174,37 @@ class GraphGRUCell(nn.Module):
             r, u = ru.chunk(2, dim=-1)
         c = torch.tanh(self.cand(propagate_nodes(adj, torch.cat([x, r * h], -1), node_dim=1)))
         return u * h + (1 - u) * c
+
+
+class STConvBlock(nn.Module):
+    """STGCN's sandwich: gated temporal conv -> spatial conv -> temporal conv -> layer norm.
+
+    The spatial step is the authors' (Yu et al.'s TensorFlow code, ``spatio_conv_layer``):
+    ``relu(graph_conv(h) + align(h))``, the graph convolution Chebyshev (order ``ks``) or first order, plus a
+    residual of the input aligned to the output width (:class:`ChannelAlign`). Without the residual the
+    first-order variant is a different class of functions (its filter has no identity term); the Chebyshev
+    variant's ``T_0`` term could absorb it, but only under another parametrisation. The layer norm over
+    ``[N, C]`` uses the authors' epsilon, 1e-6. ``[B, c_in, N, T] -> [B, channels[2], N, T - 2 (kt - 1)]``;
+    ``graph_conv``: ``"cheb"`` (order ``ks``, on the graph's scaled Laplacian) or ``"first"``.
+    """
+    def __init__(self, c_in: int, channels: tuple[int, int, int], num_nodes: int, kt: int = 3, ks: int = 3,
+                 graph_conv: str = "cheb", dropout: float = 0.0):
+        super().__init__()
+        if graph_conv not in ("cheb", "first"):
+            raise ValueError(f"graph_conv must be 'cheb' or 'first', got {graph_conv!r}")
+        c_t, c_s, c_o = channels
+        self.t1 = GatedTemporalConv(c_in, c_t, kt, "glu")
+        self.graph_conv = graph_conv
+        self.g = ChebGraphConv(c_t, c_s, ks) if graph_conv == "cheb" else FirstOrderGraphConv(c_t, c_s)
+        self.align = ChannelAlign(c_t, c_s)
+        self.t2 = GatedTemporalConv(c_s, c_o, kt, "relu")
+        self.norm = nn.LayerNorm([num_nodes, c_o], eps=1e-6)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor, graph: SensorGraph) -> Tensor:
+        h = self.t1(x)
+        op = graph.scaled_laplacian() if self.graph_conv == "cheb" else graph.gcn()
+        h = torch.relu(self.g(h, op) + self.align(h))
+        h = self.t2(h)
+        h = self.norm(h.permute(0, 3, 2, 1)).permute(0, 3, 2, 1)
+        return self.dropout(h)

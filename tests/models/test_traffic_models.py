@@ -280,7 +280,7 @@ def test_stgcn_block_is_the_authors_spatial_layer(graph_conv, channels):
     """STGCN's ST-Conv block written out as the authors' code computes it (channels last, dense operators,
     float64): relu(graph_conv(h) + align(h)) with align a bias-free 1x1 map (C_in > C_out), zero channels
     (C_in < C_out) or the identity; then the temporal conv and a layer norm over [N, C] with epsilon 1e-6."""
-    from graphkit.models.stgcn import STConvBlock
+    from graphkit.nn import STConvBlock
 
     torch.manual_seed(0)
     c_t, c_s, c_o = channels
