@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from graphkit.recipes import classic, hypergraph, sheaf, traffic, transformers
 from graphkit.recipes.recipe import Recipe
+from graphkit.recipes.traffic import PUBLISHED_HORIZONS
 
 # Every recipe by name, one module per family of reproductions.
 RECIPES: dict[str, Recipe] = {**classic.RECIPES, **sheaf.RECIPES, **hypergraph.RECIPES, **traffic.RECIPES,
                               **transformers.RECIPES}
 
-__all__ = ["RECIPES", "Recipe"]
+__all__ = ["PUBLISHED_HORIZONS", "RECIPES", "Recipe"]
