@@ -10,7 +10,7 @@ Calling conventions: graph level ``model(batch) -> [B, out]`` (a PyG batch; ``rw
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
@@ -143,7 +143,7 @@ class GraphGPS(nn.Module):
             layers += [nn.Linear(a, b), nn.ReLU()]
         self.head = nn.Sequential(*layers, nn.Linear(dims[-1], cfg.out_channels))
 
-    def _encode(self, x: Tensor, data: Any, batch: Tensor) -> Tensor:
+    def _encode(self, x: Tensor, data: Batch | None, batch: Tensor) -> Tensor:
         parts = [encode_nodes(self.cfg.inputs, self.node_encoder, x)]
         if self.rwse is not None:
             parts.append(self.rwse(data.rwse))
@@ -152,7 +152,7 @@ class GraphGPS(nn.Module):
         return torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0]
 
     def embed(self, x: Tensor, graph: Graph, batch: Tensor, num_graphs: int, edge_attr: Tensor | None,
-              data: Any = None) -> Tensor:
+              data: Batch | None = None) -> Tensor:
         """Node embeddings after the last block, ``[N, hidden]`` (before pooling and the head).
 
         ``graph``: ``edge_index`` (the order of ``edge_attr``) or, without edge features, an Adjacency that

@@ -26,7 +26,7 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Union
 
 import torch
 import torch.nn.functional as F
@@ -35,6 +35,9 @@ from torch import Tensor, nn
 from graphkit.ops import Adjacency, check, check_edge_index, check_features, softmax, spmm, trusted
 from graphkit.ops.adjacency import Graph
 from graphkit.ops.check import check_edge_values, check_width
+
+# how a self loop's edge features are made: a reduction of the node's incoming edges', a constant, a tensor
+FillValue = Union[str, float, Tensor]
 
 
 def _glorot(t: Tensor) -> None:
@@ -65,7 +68,7 @@ def _looped(graph: Graph, n: int, add_self_loops: bool) -> tuple[Tensor, Tensor,
     return src, dst, None, kept
 
 
-def _loop_edge_attr(edge_attr: Tensor, kept: Tensor | None, dst: Tensor, n: int, fill_value: Any) -> Tensor:
+def _loop_edge_attr(edge_attr: Tensor, kept: Tensor | None, dst: Tensor, n: int, fill_value: FillValue) -> Tensor:
     """Edge features for :func:`_looped`'s edges: the kept edges' own, then one row per added self loop filled
     as PyG's ``add_self_loops`` does (``"mean"``/``"add"``/``"max"``/``"min"`` of the node's incoming edges'
     features, or a constant / a tensor)."""
@@ -244,7 +247,7 @@ class GATConv(_AttentionBase):
 
     def __init__(self, in_channels: int, out_channels: int, heads: int = 1, concat: bool = True,
                  negative_slope: float = 0.2, dropout: float = 0.0, add_self_loops: bool = True,
-                 edge_dim: int | None = None, fill_value: Any = "mean", bias: bool = True, residual: bool = False):
+                 edge_dim: int | None = None, fill_value: FillValue = "mean", bias: bool = True, residual: bool = False):
         super().__init__(in_channels, out_channels, heads, concat, negative_slope, dropout, add_self_loops,
                          edge_dim, bias, residual)
         self.fill_value = fill_value
@@ -288,7 +291,7 @@ class GATv2Conv(_AttentionBase):
 
     def __init__(self, in_channels: int, out_channels: int, heads: int = 1, concat: bool = True,
                  negative_slope: float = 0.2, dropout: float = 0.0, add_self_loops: bool = True,
-                 edge_dim: int | None = None, fill_value: Any = "mean", bias: bool = True,
+                 edge_dim: int | None = None, fill_value: FillValue = "mean", bias: bool = True,
                  share_weights: bool = False, residual: bool = False):
         super().__init__(in_channels, out_channels, heads, concat, negative_slope, dropout, add_self_loops,
                          edge_dim, bias, residual)
