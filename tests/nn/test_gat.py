@@ -13,6 +13,29 @@ OPTIONS = [dict(heads=1), dict(heads=3), dict(heads=2, concat=False), dict(heads
            dict(heads=2, add_self_loops=False), dict(heads=2, bias=False, negative_slope=0.1)]
 
 
+def _assert_same_function(ours, theirs, ours_args, theirs_args):
+    """Equal outputs, and equal gradients of a random functional for every floating-point input and every
+    parameter (by PyG's names); both modules' gradients are cleared afterwards."""
+    def leaves(args):
+        return [t.detach().clone().requires_grad_() if isinstance(t, torch.Tensor) and t.is_floating_point() else t
+                for t in args]
+
+    a, b = leaves(ours_args), leaves(theirs_args)
+    out, expect = ours(*a), theirs(*b)
+    torch.testing.assert_close(out, expect)
+    cot = torch.randn_like(out)
+    (out * cot).sum().backward()
+    (expect * cot).sum().backward()
+    for u, v in zip(a, b):
+        if isinstance(u, torch.Tensor) and u.requires_grad:
+            torch.testing.assert_close(u.grad, v.grad)
+    theirs_params = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        torch.testing.assert_close(p.grad, theirs_params[name].grad, msg=name)
+    ours.zero_grad()
+    theirs.zero_grad()
+
+
 @pytest.mark.parametrize("kind", ["gat", "gatv2"])
 @pytest.mark.parametrize("case", ["random", "isolated", "self_loops", "duplicates", "hub"])
 @pytest.mark.parametrize("opts", OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
@@ -24,19 +47,8 @@ def test_matches_pyg_values_and_gradients(kind, case, opts):
     ours = ours_cls(6, 4, **opts).double()
     ours.load_state_dict(theirs.state_dict())                       # PyG's parameter names load as they are
     for graph in (ei, Adjacency.from_edge_index(ei, num_nodes=n)):
-        xa = torch.randn(n, 6, dtype=torch.float64, requires_grad=True)
-        xb = xa.detach().clone().requires_grad_()
-        out, expect = ours(xa, graph), theirs(xb, ei)
-        torch.testing.assert_close(out, expect)
-        cot = torch.randn_like(out)
-        (out * cot).sum().backward()
-        (expect * cot).sum().backward()
-        torch.testing.assert_close(xa.grad, xb.grad)
-        theirs_params = dict(theirs.named_parameters())
-        for name, p in ours.named_parameters():
-            torch.testing.assert_close(p.grad, theirs_params[name].grad, msg=name)
-        ours.zero_grad()
-        theirs.zero_grad()
+        x = torch.randn(n, 6, dtype=torch.float64)
+        _assert_same_function(ours, theirs, (x, graph), (x, ei))
 
 
 @pytest.mark.parametrize("kind", ["gat", "gatv2"])
@@ -58,19 +70,8 @@ def test_edge_features_match_pyg(kind, case, opts):
     shape = (ei.size(1),) if opts["edge_dim"] == 1 else (ei.size(1), opts["edge_dim"])
     for graph in (ei, Adjacency.from_edge_index(ei, num_nodes=n)):
         x = torch.randn(n, 6, dtype=torch.float64)
-        ea = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
-        eb = ea.detach().clone().requires_grad_()
-        out, expect = ours(x, graph, ea), theirs(x, ei, eb)
-        torch.testing.assert_close(out, expect)
-        cot = torch.randn_like(out)
-        (out * cot).sum().backward()
-        (expect * cot).sum().backward()
-        torch.testing.assert_close(ea.grad, eb.grad)
-        theirs_params = dict(theirs.named_parameters())
-        for name, p in ours.named_parameters():
-            torch.testing.assert_close(p.grad, theirs_params[name].grad, msg=name)
-        ours.zero_grad()
-        theirs.zero_grad()
+        ea = torch.randn(*shape, dtype=torch.float64)
+        _assert_same_function(ours, theirs, (x, graph, ea), (x, ei, ea))
 
 
 @pytest.mark.parametrize("cls", [GATConv, GATv2Conv])
