@@ -337,6 +337,65 @@ def speed_layers(entry: dict, device: torch.device, scale: dict) -> None:
     entry["rows"] = rows
 
 
+def gat_and_saved(entry: dict, device: torch.device, scale: dict, out: Path) -> None:
+    """GATConv / GATv2Conv forward+backward at arxiv scale (graphkit from an Adjacency and from edge_index vs
+    PyG's), and the trained-model round trip on this device: a run on a user's file through the CLI, the
+    selected model loaded back (graphkit.load) and rescored (inference.evaluate_run), which must reproduce
+    the run's reported scores exactly."""
+    import torch_geometric.nn as pyg
+    from torch_geometric.data import Data
+
+    import graphkit
+    from graphkit.cli import main as cli
+    from graphkit.inference import evaluate_run, predict_split
+    from graphkit.nn import GATConv, GATv2Conv
+    from graphkit.ops import Adjacency
+
+    n, e, f = scale["arxiv"]
+    heads, width = 4, max(1, scale["layer_width"] // 4)
+    ei = random_graph(n, e, device)
+    adj = Adjacency.from_edge_index(ei, num_nodes=n)
+    x = torch.randn(n, f, device=device)
+
+    def step(conv, graph):
+        def run():
+            xi = x.detach().requires_grad_()
+            conv(xi, graph).sum().backward()
+        return run
+
+    rows = []
+    for name, ours, theirs in (("GATConv", GATConv(f, width, heads=heads), pyg.GATConv(f, width, heads=heads)),
+                               ("GATv2Conv", GATv2Conv(f, width, heads=heads), pyg.GATv2Conv(f, width, heads=heads))):
+        ours, theirs = ours.to(device), theirs.to(device)
+        t = interleaved({"graphkit (Adjacency)": step(ours, adj), "graphkit (edge_index)": step(ours, ei),
+                         "pyg (edge_index)": step(theirs, ei)}, scale["reps"], 2, device)
+        rows.append({"layer": name, "heads": heads, "width": width, **{k: round(v * 1e3, 2) for k, v in t.items()},
+                     "speedup_vs_pyg": round(t["pyg (edge_index)"] / t["graphkit (Adjacency)"], 2)})
+    entry["gat_rows"] = rows
+
+    g = torch.Generator().manual_seed(0)
+    nodes = 400
+    y = torch.randint(0, 3, (nodes,), generator=g)
+    feats = torch.randn(nodes, 8, generator=g) + torch.nn.functional.one_hot(y, 3).float().repeat(1, 3)[:, :8]
+    path = out / "own-graph.pt"
+    torch.save(Data(x=feats, edge_index=torch.randint(0, nodes, (2, 2000), generator=g), y=y), path)
+    run = out / "own-graph-run"
+    code = cli(["train", "--model", "gcn", "--dataset", str(path), "--epochs", "20", "--device", str(device),
+                "--out", str(run), "--quiet"])
+    if code != 0:
+        raise RuntimeError(f"graphkit train on a user's file exited with {code}")
+    reported = json.loads((run / "run-seed00" / "results.json").read_text())["selected"]
+    model = graphkit.load(run, device=str(device))
+    ev = evaluate_run(run, device=str(device))
+    pred = predict_split(run, "test", device=str(device))
+    entry["saved_round_trip"] = {"reported": {k: reported[k] for k in ("valid", "test")}, "rescored": ev.scores,
+                                 "exact": ev.scores == {k: reported[k] for k in ("valid", "test")},
+                                 "model_device": str(next(model.parameters()).device),
+                                 "predictions": int(pred.prediction.size(0))}
+    if not entry["saved_round_trip"]["exact"]:
+        raise AssertionError(f"the loaded model rescored {ev.scores}, the run reported {reported}")
+
+
 def speed_arxiv_epoch(entry: dict, device: torch.device, scale: dict) -> None:
     """OGB's arxiv GCN (3 x 256, batch norm, dropout 0.5, Adam): one full-batch training epoch (the models and
     the epoch of benchmarks/bench_epoch.py, at this check's sizes and on its device)."""
@@ -589,6 +648,15 @@ def markdown(data: dict) -> str:
         lines += ["", "**layers fwd+bwd, arxiv scale (ms)**", "", "| layer | " + " | ".join(keys) + " |",
                   "|---" * (len(keys) + 1) + "|"]
         lines += ["| " + " | ".join(str(r[k]) for k in ["layer"] + keys) + " |" for r in ly["rows"]]
+    ga = s.get("gat_and_saved", {})
+    if ga.get("gat_rows"):
+        keys = [k for k in ga["gat_rows"][0] if k != "layer"]
+        lines += ["", "**attention layers fwd+bwd, arxiv scale (ms)**", "", "| layer | " + " | ".join(keys) + " |",
+                  "|---" * (len(keys) + 1) + "|"]
+        lines += ["| " + " | ".join(str(r[k]) for k in ["layer"] + keys) + " |" for r in ga["gat_rows"]]
+    if ga.get("saved_round_trip"):
+        lines += ["", f"**trained model round trip** (train on a user's file, load, rescore): "
+                  f"`{json.dumps(ga['saved_round_trip'], default=str)}`"]
     for name, title in (("speed_arxiv_epoch", "arxiv GCN epoch"), ("speed_molhiv", "molhiv GIN+VN"),
                         ("speed_mamba", "Mamba mixer"), ("syncs", "host syncs"), ("fidelity", "fidelity"), ("fidelity_mutag", "fidelity (MUTAG)"),
                         ("amp_compile", "AMP / compile")):
@@ -640,6 +708,7 @@ def main(argv: list[str] | None = None) -> int:
         ("fidelity", 30, lambda e: fidelity(e, device, scale, args.data_root, toy, "cora-gcn")),
         ("training", 60, lambda e: training_runs(e, device, args.data_root, scale, toy)),
         ("speed_mamba", 30, lambda e: speed_mamba(e, device, scale)),
+        ("gat_and_saved", 30, lambda e: gat_and_saved(e, device, scale, rep.out)),
         ("fidelity_mutag", 330, lambda e: fidelity(e, device, scale, args.data_root, toy, "mutag-gin")),
     ]
     for name, min_left, fn in steps:

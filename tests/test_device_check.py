@@ -26,8 +26,9 @@ def test_device_check_cpu_mode(tmp_path):
     s = report["sections"]
     assert set(s) == {"environment", "tests", "syncs", "amp_compile", "speed_sparse", "speed_layers",
                       "speed_arxiv_epoch", "speed_molhiv", "fidelity", "training", "speed_mamba",
-                      "fidelity_mutag"}
+                      "gat_and_saved", "fidelity_mutag"}
     assert s["syncs"]["gin_vn_syncs_per_step"] == 0
     assert {r["task"] for r in s["training"]["runs"]} == {"node", "graph", "link", "forecast"}
     assert s["tests"]["tests"] > 0 and s["tests"]["failures"] == 0
+    assert s["gat_and_saved"]["saved_round_trip"]["exact"] and len(s["gat_and_saved"]["gat_rows"]) == 2
     assert "| speed_molhiv | ok |" in (tmp_path / "out" / "device_check.md").read_text()
