@@ -16,6 +16,8 @@ fails, the JSON and markdown rewritten after every one (a run cut short still re
                 fwd+bwd, OGB's arxiv GCN training epoch, OGB's molhiv GIN+VN epoch on the real molhiv
                 (graphkit with device-assembled batches vs PyG's layers with PyG's DataLoader, same
                 weights and graphs), the Mamba mixer at 1e4-1e5 tokens
+  gat_and_saved GATConv / GATv2Conv fwd+bwd vs PyG at arxiv scale; a run trained on a user's file through the CLI,
+                loaded back (graphkit.load), rescored exactly (inference.evaluate_run) and predicted, on the device
   fidelity      Cora GCN over 10 seeds (and, last, MUTAG GIN over 10 folds), against the committed CPU numbers
 
     scripts/device_check.sh [--out DIR]                 # on the GPU machine ($OUT by default)
