@@ -219,6 +219,12 @@ def _nsd(kind: str) -> tuple[Fit, ...]:
     return (Fit("graph-nodes", NSDConfig, NSD, {"kind": kind}),)
 
 
+def _gat(v2: bool) -> tuple[Fit, ...]:
+    """GAT / GATv2 on graph nodes and pooled on graph sets (not molecules: their integer atom features need an
+    encoder, which GAT has not)."""
+    return Fit("graph-nodes", GATConfig, GAT, {"v2": v2}), Fit("graph-sets", GATConfig, GAT, {"v2": v2})
+
+
 def _global(config: type, module: type) -> tuple[Fit, ...]:
     """GraphGPS / Graph-Mamba / GMN on graph-level sets (molecules, ZINC, TU) and on graph nodes."""
     return Fit("graphs", config, module), Fit("graph-nodes", config, module)
@@ -238,11 +244,8 @@ MODELS: dict[str, ModelEntry] = {
         Fit("molecules", MolGNNConfig, MolGNN, {"gnn": "gin"}), Fit("graph-sets", GINConfig, GIN))),
     "gin-vn": ModelEntry("OGB's mol GIN with a virtual node", (
         Fit("molecules", MolGNNConfig, MolGNN, {"gnn": "gin", "virtual_node": True}),)),
-    # molecules' integer atom features need an encoder, which GAT has not
-    "gat": ModelEntry("GAT (Velickovic et al.): attention heads for nodes; pooled for graph sets", (
-        Fit("graph-nodes", GATConfig, GAT, {"v2": False}), Fit("graph-sets", GATConfig, GAT, {"v2": False}))),
-    "gatv2": ModelEntry("GATv2 (Brody et al.): attention after the non-linearity", (
-        Fit("graph-nodes", GATConfig, GAT, {"v2": True}), Fit("graph-sets", GATConfig, GAT, {"v2": True}))),
+    "gat": ModelEntry("GAT (Velickovic et al.): attention heads for nodes; pooled for graph sets", _gat(v2=False)),
+    "gatv2": ModelEntry("GATv2 (Brody et al.): attention after the non-linearity", _gat(v2=True)),
     "sage": ModelEntry("GraphSAGE (mean) for nodes; SAGE encoder for links", (
         Fit("graph-nodes", SAGEConfig, SAGE), Fit("links", LinkConfig, LinkModel, {"encoder": "sage"}))),
     "nsd-diag": ModelEntry("Neural Sheaf Diffusion, diagonal restriction maps (Diag-NSD)", _nsd("diag")),

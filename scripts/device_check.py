@@ -624,6 +624,15 @@ def _fidelity_mutag(entry: dict, committed: dict, device: torch.device, scale: d
 
 
 # -- report ------------------------------------------------------------------------------------------------
+def _layer_table(title: str, rows: list[dict] | None) -> list[str]:
+    """Markdown lines of a per-layer timing table (one row per layer, its other keys as columns)."""
+    if not rows:
+        return []
+    keys = [k for k in rows[0] if k != "layer"]
+    return (["", f"**{title}**", "", "| layer | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+            + ["| " + " | ".join(str(r[k]) for k in ["layer"] + keys) + " |" for r in rows])
+
+
 def markdown(data: dict) -> str:
     s = data["sections"]
     lines = [f"# make device-check: {data['device']} ({data['scale']} sizes), {data['started']}, "
@@ -644,18 +653,9 @@ def markdown(data: dict) -> str:
                   "| graph | op | ms | GB/s | of copy |", "|---|---|---|---|---|"]
         lines += [f"| {r['graph']} ({r['nodes']:,} nodes, {r['edges']:,} edges, {r['width']} wide) | {r['op']} "
                   f"| {r['ms']} | {r['gb_s']} | {r['of_copy']:.0%} |" for r in sp["rows"]]
-    ly = s.get("speed_layers", {})
-    if ly.get("rows"):
-        keys = [k for k in ly["rows"][0] if k != "layer"]
-        lines += ["", "**layers fwd+bwd, arxiv scale (ms)**", "", "| layer | " + " | ".join(keys) + " |",
-                  "|---" * (len(keys) + 1) + "|"]
-        lines += ["| " + " | ".join(str(r[k]) for k in ["layer"] + keys) + " |" for r in ly["rows"]]
+    lines += _layer_table("layers fwd+bwd, arxiv scale (ms)", s.get("speed_layers", {}).get("rows"))
     ga = s.get("gat_and_saved", {})
-    if ga.get("gat_rows"):
-        keys = [k for k in ga["gat_rows"][0] if k != "layer"]
-        lines += ["", "**attention layers fwd+bwd, arxiv scale (ms)**", "", "| layer | " + " | ".join(keys) + " |",
-                  "|---" * (len(keys) + 1) + "|"]
-        lines += ["| " + " | ".join(str(r[k]) for k in ["layer"] + keys) + " |" for r in ga["gat_rows"]]
+    lines += _layer_table("attention layers fwd+bwd, arxiv scale (ms)", ga.get("gat_rows"))
     if ga.get("saved_round_trip"):
         lines += ["", f"**trained model round trip** (train on a user's file, load, rescore): "
                   f"`{json.dumps(ga['saved_round_trip'], default=str)}`"]
