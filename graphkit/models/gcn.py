@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from graphkit.nn import Dropout, GCNConv
+from graphkit.nn import Dropout, GCNConv, norm_relu_dropout
 from graphkit.ops import as_adjacency
 from graphkit.ops.adjacency import Graph
 
@@ -55,5 +55,5 @@ class GCN(nn.Module):
         for i, conv in enumerate(self.convs):
             x = conv(x, adj)
             if i < len(self.convs) - 1:
-                x = self.dropout(self.norms[i](x).relu())
+                x = norm_relu_dropout(x, self.norms[i], self.dropout.p, self.training)
         return x

@@ -7,7 +7,7 @@ from torch import Tensor, nn
 
 from graphkit.models.gcn import GCN, GCNConfig
 from graphkit.models.sage import SAGE, SAGEConfig
-from graphkit.nn import dropout
+from graphkit.nn import relu_dropout
 from graphkit.ops.adjacency import Graph
 
 
@@ -38,7 +38,7 @@ class LinkPredictor(nn.Module):
     def forward(self, z_i: Tensor, z_j: Tensor) -> Tensor:
         x = z_i * z_j
         for lin in self.lins[:-1]:
-            x = dropout(lin(x).relu(), self.dropout, self.training)
+            x = relu_dropout(lin(x), self.dropout, self.training)
         return self.lins[-1](x).squeeze(-1)
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from graphkit.nn import Dropout
+from graphkit.nn import Dropout, relu_dropout
 from graphkit.ops.adjacency import Graph
 
 
@@ -37,5 +37,5 @@ class MLP(nn.Module):
         for i, lin in enumerate(self.lins):
             x = lin(x)
             if i < len(self.lins) - 1:
-                x = self.dropout(x.relu())
+                x = relu_dropout(x, self.dropout.p, self.training)
         return x

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from graphkit.nn import AtomEncoder, BondEncoder, EdgeGCNConv, GINEConv, VirtualNode, dropout, global_pool
+from graphkit.nn import AtomEncoder, BondEncoder, EdgeGCNConv, GINEConv, VirtualNode, dropout, global_pool, norm_relu_dropout
 
 
 @dataclass
@@ -74,10 +74,10 @@ class MolGNN(nn.Module):
             if vn is not None:
                 h_in = hs[layer] = self.virtual.broadcast(h_in, vn, index)
             h = self.convs[layer](h_in, batch.edge_index, self.bond_encoders[layer](batch.edge_attr))
-            h = self.norms[layer](h)
             if layer < cfg.num_layers - 1:
-                h = h.relu()
-            h = dropout(h, cfg.dropout, self.training)
+                h = norm_relu_dropout(h, self.norms[layer], cfg.dropout, self.training)
+            else:
+                h = dropout(self.norms[layer](h), cfg.dropout, self.training)
             if cfg.residual:
                 h = h + h_in
             hs.append(h)

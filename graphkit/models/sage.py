@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from graphkit.nn import SAGEConv, dropout
+from graphkit.nn import SAGEConv, norm_relu_dropout
 from graphkit.ops import as_adjacency
 from graphkit.ops.adjacency import Graph
 
@@ -40,5 +40,5 @@ class SAGE(nn.Module):
     def forward(self, x: Tensor, edge_index: Graph) -> Tensor:
         adj = as_adjacency(edge_index, x.size(0))
         for i, conv in enumerate(self.convs[:-1]):
-            x = dropout(self.norms[i](conv(x, adj)).relu(), self.cfg.dropout, self.training)
+            x = norm_relu_dropout(conv(x, adj), self.norms[i], self.cfg.dropout, self.training)
         return self.convs[-1](x, adj)

@@ -1,5 +1,5 @@
 """graphkit.nn: layers built only on graphkit.ops, with PyG's argument conventions."""
-from graphkit.nn.dropout import Dropout, dropout
+from graphkit.nn.dropout import Dropout, dropout, keep_mask, norm_relu_dropout, relu_dropout
 from graphkit.nn.edge_gcn import EdgeGCNConv
 from graphkit.nn.encoders import AtomEncoder, BondEncoder
 from graphkit.nn.gat import GATConv, GATv2Conv
@@ -30,5 +30,5 @@ __all__ = ["AttentionMixer", "GATConv", "GATv2Conv", "GatedGCNConv", "GPSBlock",
            "GatedTemporalConv", "GraphGRUCell", "STConvBlock", "SensorGraph", "Dropout", "EdgeGCNConv", "EdgeWeightLearner",
            "GCNConv", "GINConv",
            "GINEConv", "GlobalPool", "HypergraphAttentionConv", "HypergraphConv", "SAGEConv", "SheafDiffusionLayer",
-           "SheafLearner", "VirtualNode", "dropout", "global_add_pool", "global_max_pool", "global_mean_pool",
+           "SheafLearner", "VirtualNode", "dropout", "keep_mask", "norm_relu_dropout", "relu_dropout", "global_add_pool", "global_max_pool", "global_mean_pool",
            "global_pool"]

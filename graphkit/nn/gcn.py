@@ -87,7 +87,8 @@ class GCNConv(nn.Module):
             # aggregate the narrower features; the bias rides along in addmm
             return torch.nn.functional.linear(self.propagate(adj, x), self.lin.weight, self.bias)
         out = self.propagate(adj, self.lin(x))
-        return out if self.bias is None else out + self.bias
+        # the product's output is a fresh tensor that no backward saved: add the bias in place
+        return out if self.bias is None else out.add_(self.bias)
 
     def extra_repr(self) -> str:
         return f"{self.in_channels}, {self.out_channels}, improved={self.improved}, normalize={self.normalize}"

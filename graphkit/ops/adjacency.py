@@ -54,6 +54,8 @@ class Adjacency:
         # What is derived from the structure alone; shared by every Adjacency that
         # with_value() / with_csr_value() makes from this one. Only cached() touches it.
         self._cache: dict[Any, Any] = {}
+        # this instance's weights in transposed (CSC) order, by dtype: see transposed_values()
+        self._value_t: dict[torch.dtype, tuple[int, Tensor]] = {}
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -156,6 +158,18 @@ class Adjacency:
             torch.cumsum(counts(self.col, self.num_src), 0, out=colptr[1:])
             return colptr, self.row[csr2csc], csr2csc
         return self.cached(("transpose",), build)
+
+    def transposed_values(self, dtype: torch.dtype) -> Tensor:
+        """This Adjacency's weights in the entry order of :meth:`transposed` (``values(dtype)[csr2csc]``).
+
+        Kept on this instance, so the backward pass of every product on it gathers them once; rebuilt if
+        the weights were changed in place since (their version counter moved).
+        """
+        version = -1 if self.value is None else self.value._version
+        hit = self._value_t.get(dtype)
+        if hit is None or hit[0] != version:
+            hit = self._value_t[dtype] = (version, self.values(dtype)[self.transposed()[2]].detach())
+        return hit[1]
 
     def self_loops(self) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """Self-loop entries: ``(pos, node, last_pos, last_node)``.

@@ -82,7 +82,9 @@ class _SpMMSum(torch.autograd.Function):
         grad_value = grad_x = None
         if ctx.needs_input_grad[1]:
             colptr, row_t, csr2csc = adj.transposed()
-            grad_x = _csr_mm(colptr, row_t, value[csr2csc], (adj.num_src, adj.num_dst), grad_out)
+            reuse = (adj.value is None or value is adj.value) and not torch.is_grad_enabled()
+            value_t = adj.transposed_values(value.dtype) if reuse else value[csr2csc]
+            grad_x = _csr_mm(colptr, row_t, value_t, (adj.num_src, adj.num_dst), grad_out)
         if ctx.needs_input_grad[0]:
             grad_value = sddmm(adj.row, adj.col, grad_out, x)
         return grad_value, grad_x, None
@@ -257,6 +259,11 @@ def gcn_aggregate(graph: Graph, x: Tensor, improved: bool = False, add_self_loop
     adj = as_adjacency(graph, x.size(0), edge_weight)
     check.check_features(x, adj.num_src, name="x")
     value, diag = gcn_coefficients(adj, x.dtype, improved, add_self_loops)
-    out = spmm_trusted(adj.with_csr_value(value), x)
+    if adj.value is None:  # the normalised operator is a function of the structure: one instance, reused
+        normalised = adj.cached(("gcn-adjacency", x.dtype, improved, add_self_loops),
+                                lambda: adj.with_csr_value(value))
+    else:
+        normalised = adj.with_csr_value(value)
+    out = spmm_trusted(normalised, x)
     # out is a fresh tensor that no backward saved: accumulate in place
     return out if diag is None else out.addcmul_(diag.unsqueeze(-1), x)

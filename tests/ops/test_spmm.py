@@ -175,3 +175,41 @@ def test_edge_order_and_csr_paths_agree():
 
 def test_fixture_forces_spmm_backend(spmm_impl):
     assert backend.spmm_backend(torch.device("cpu"), "sum") == spmm_impl
+
+
+def test_backward_reuses_transposed_weights_until_they_change_in_place():
+    torch.manual_seed(0)
+    ei = torch.randint(0, 30, (2, 200))
+    weight = torch.rand(200, dtype=torch.float64)
+    adj = Adjacency.from_edge_index(ei, weight, num_nodes=30)
+    x = torch.randn(30, 4, dtype=torch.float64, requires_grad=True)
+
+    def grad_of_x():
+        (g,) = torch.autograd.grad(spmm(adj, x).pow(2).sum(), x)
+        return g
+
+    def dense_grad():
+        a = torch.zeros(30, 30, dtype=torch.float64).index_put_((ei[1], ei[0]), weight, accumulate=True)
+        xd = x.detach().clone().requires_grad_()
+        (g,) = torch.autograd.grad((a @ xd).pow(2).sum(), xd)
+        return g
+
+    torch.testing.assert_close(grad_of_x(), dense_grad())
+    cached = adj.transposed_values(torch.float64)
+    assert adj.transposed_values(torch.float64) is cached  # gathered once
+    with torch.no_grad():  # weights changed in place (e.g. by an optimiser): the transposed copy follows
+        adj.value.mul_(3.0)
+        weight.copy_(adj.value[torch.argsort(adj.perm)])
+    torch.testing.assert_close(grad_of_x(), dense_grad())
+    assert adj.transposed_values(torch.float64) is not cached
+
+
+def test_gcn_aggregate_keeps_one_normalised_operator_per_structure():
+    torch.manual_seed(1)
+    adj = Adjacency.from_edge_index(torch.randint(0, 40, (2, 300)), num_nodes=40)
+    x = torch.randn(40, 8, requires_grad=True)
+    for _ in range(2):
+        gcn_aggregate(adj, x).sum().backward()
+    gcn_ops = [k for k in adj._cache if k[0] == "gcn-adjacency"]
+    assert len(gcn_ops) == 1
+    assert list(adj._cache[gcn_ops[0]]._value_t) == [torch.float32]  # backward gathered its weights once
