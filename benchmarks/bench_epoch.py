@@ -77,9 +77,18 @@ class OgbNet(torch.nn.Module):
         return self.convs[-1](x, adj)
 
 
-def epoch_fn(model, x, graph, y, train):
-    """One full-batch training epoch of ``model`` (OGB's: cross entropy on ``train``, Adam 0.01)."""
-    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+def epoch_fn(model, x, graph, y, train, graphkit_optimizer: bool = False):
+    """One full-batch training epoch of ``model`` (OGB's: cross entropy on ``train``, Adam 0.01).
+
+    ``graphkit_optimizer``: Adam as ``graphkit train`` builds it (fused kernel), else as OGB's script does
+    (``torch.optim.Adam`` with its defaults)."""
+    if graphkit_optimizer:
+        from graphkit.train.config import OptimConfig
+        from graphkit.train.loop import make_optimizer
+
+        opt = make_optimizer(model, OptimConfig(lr=0.01))[0]
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=0.01)
 
     def run():
         model.train()
@@ -132,8 +141,8 @@ def main(argv=None) -> dict:
         ours = (GCN(GCNConfig(in_channels=F_IN, out_channels=CLASSES, hidden=HIDDEN, num_layers=3, batch_norm=True,
                               input_dropout=False)) if kind == "gcn"
                 else SAGE(SAGEConfig(in_channels=F_IN, out_channels=CLASSES)))
-        fns = {"graphkit, Adjacency": epoch_fn(ours, x, adj, y, train),
-               "graphkit, edge_index": epoch_fn(ours, x, ei, y, train),
+        fns = {"graphkit, Adjacency": epoch_fn(ours, x, adj, y, train, graphkit_optimizer=True),
+               "graphkit, edge_index": epoch_fn(ours, x, ei, y, train, graphkit_optimizer=True),
                "PyG, edge_index": epoch_fn(OgbNet(kind), x, ei, y, train)}
         if adj_t is not None:
             fns["PyG, SparseTensor adj_t (OGB's script)"] = epoch_fn(OgbNet(kind), x, adj_t, y, train)

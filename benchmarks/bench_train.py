@@ -12,6 +12,9 @@ epoch (1,029 steps).
 
     python benchmarks/bench_train.py --data-root ../shared/data [--batches 150] [--model gin-vn]
 
+A third variant, graphkit under bf16 autocast (``--train.amp bf16``: dense layers in
+bfloat16, sparse sums accumulated in float32), runs in the same rotation.
+
 Writes benchmarks/results/train_<model>.json and the "train" section of docs/benchmarks.md.
 """
 from __future__ import annotations
@@ -36,15 +39,25 @@ MODELS = {"gin-vn": dict(gnn="gin", virtual_node=True), "gin": dict(gnn="gin"),
           "gcn-vn": dict(gnn="gcn", virtual_node=True), "gcn": dict(gnn="gcn")}
 
 
-def step_fn(model):
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+def step_fn(model, amp: str = "none", graphkit_optimizer: bool = False):
+    """One training step on a batch; ``amp="bf16"`` runs it as ``graphkit train --train.amp bf16`` does.
+
+    ``graphkit_optimizer``: Adam as ``graphkit train`` builds it (fused kernel), else as OGB's script does."""
+    from graphkit.train.config import OptimConfig
+    from graphkit.train.loop import make_optimizer
+    from graphkit.train.tasks.precision import Precision
+
+    opt = (make_optimizer(model, OptimConfig(lr=1e-3))[0] if graphkit_optimizer
+           else torch.optim.Adam(model.parameters(), lr=1e-3))
     crit = torch.nn.BCEWithLogitsLoss()
+    precision = Precision(amp, torch.device("cpu"))
 
     def step(batch):
-        out = model(batch)
-        y = batch.y.float()
-        mask = y == y
-        loss = crit(out[mask], y[mask])
+        with precision.autocast():
+            out = model(batch)
+            y = batch.y.float()
+            mask = y == y
+            loss = crit(out[mask].float(), y[mask])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -73,6 +86,7 @@ def main(argv=None) -> dict:
     ids = [order[i:i + 32] for i in range(0, 32 * (args.batches + 3), 32)]
     pyg_batches = iter(DataLoader(train, batch_sampler=ids))
     ours_batches = (store.batch(b) for b in ids)
+    bf16_batches = (store.batch(b) for b in ids)
     # collation alone, interleaved: graphkit's store vs PyG's DataLoader on the same graphs
     probe = iter(DataLoader(train, batch_sampler=ids * 4))
     collate: dict[str, list[float]] = {"graphkit": [], "pyg": []}
@@ -90,8 +104,11 @@ def main(argv=None) -> dict:
     pyg = PygMolGNN(cfg).train()
     ours = MolGNN(cfg).train()
     ours.load_state_dict(pyg.state_dict())
-    steps = {"graphkit": step_fn(ours), "pyg": step_fn(pyg)}
-    sources = {"graphkit": ours_batches, "pyg": pyg_batches}
+    ours_bf16 = MolGNN(cfg).train()
+    ours_bf16.load_state_dict(pyg.state_dict())
+    steps = {"graphkit": step_fn(ours, graphkit_optimizer=True),
+             "graphkit bf16": step_fn(ours_bf16, "bf16", graphkit_optimizer=True), "pyg": step_fn(pyg)}
+    sources = {"graphkit": ours_batches, "graphkit bf16": bf16_batches, "pyg": pyg_batches}
     for name, s in steps.items():  # warm-up
         for _ in range(3):
             s(next(sources[name]))
@@ -111,6 +128,7 @@ def main(argv=None) -> dict:
         "step_seconds": per_step, "collate_seconds_per_batch": load_s,
         "epoch_seconds_estimate": {k: v * n_batches for k, v in per_step.items()},
         "speedup": per_step["pyg"] / per_step["graphkit"],
+        "speedup_bf16": per_step["pyg"] / per_step["graphkit bf16"],
     }
     out = Path(__file__).with_name("results") / f"train_{args.model}.json"
     out.parent.mkdir(exist_ok=True)
@@ -124,14 +142,16 @@ def main(argv=None) -> dict:
             ms = {k: v * 1e3 for k, v in r["step_seconds"].items()}
             c = r["collate_seconds_per_batch"]
             c = {"graphkit": c, "pyg": c} if isinstance(c, float) else c  # older files: one shared collation
+            bf16 = (f"{ms['graphkit bf16']:.1f} ({r['speedup_bf16']:.2f}x)" if "graphkit bf16" in ms else "-")
             rows.append(f"| {r['model']} | {ms['graphkit']:.1f} | {ms['pyg']:.1f} "
-                        f"| {r['speedup']:.2f}x | {c['graphkit'] * 1e3:.2f} | {c['pyg'] * 1e3:.2f} "
+                        f"| {r['speedup']:.2f}x | {bf16} | {c['graphkit'] * 1e3:.2f} | {c['pyg'] * 1e3:.2f} "
                         f"| {e['graphkit']:.0f} | {e['pyg']:.0f} | {r['threads']} |")
         body = ("ogbg-molhiv training step (batch 32, OGB baseline widths) including its batch's assembly "
                 "(graphkit: GraphStore; PyG: DataLoader), median over round-robin blocks; epoch = 1,029 steps.\n\n"
-                "| model | graphkit ms/step | PyG ms/step | speedup | graphkit collate ms/batch "
+                "graphkit bf16: the same step under `--train.amp bf16`, its speedup over PyG's float32 step.\n\n"
+                "| model | graphkit ms/step | PyG ms/step | speedup | graphkit bf16 ms/step | graphkit collate ms/batch "
                 "| PyG collate ms/batch | graphkit s/epoch | PyG s/epoch | threads |\n"
-                "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+                "|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
         write_docs("train", body)
     return result
 

@@ -415,8 +415,8 @@ def speed_arxiv_epoch(entry: dict, device: torch.device, scale: dict) -> None:
     ours = GCN(GCNConfig(in_channels=f, hidden=h, out_channels=40, num_layers=3, batch_norm=True,
                          input_dropout=False)).to(device)
     adj_t = torch.sparse_csr_tensor(adj.rowptr, adj.col, torch.ones(adj.num_edges, device=device), (n, n))
-    t = interleaved({"graphkit GCN (Adjacency)": epoch_fn(ours, x, adj, y, train),
-                     "graphkit GCN (edge_index)": epoch_fn(ours, x, ei, y, train),
+    t = interleaved({"graphkit GCN (Adjacency)": epoch_fn(ours, x, adj, y, train, graphkit_optimizer=True),
+                     "graphkit GCN (edge_index)": epoch_fn(ours, x, ei, y, train, graphkit_optimizer=True),
                      "PyG GCNConv(cached), torch.sparse adj_t": epoch_fn(OgbNet("gcn", f, h, 40).to(device), x, adj_t,
                                                                          y, train),
                      "PyG GCNConv(cached), edge_index": epoch_fn(OgbNet("gcn", f, h, 40).to(device), x, ei, y, train)},

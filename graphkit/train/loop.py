@@ -50,11 +50,15 @@ def make_optimizer(model: torch.nn.Module, cfg: OptimConfig, epochs: int = 0):
         groups += [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}]
     else:
         groups.append({"params": [p for _, p in named], "weight_decay": cfg.weight_decay})
-    # On a GPU, the fused kernel: one launch for all parameters instead of about ten per tensor (a molhiv
-    # GIN+VN step on an H200 is bound by launches, not by the device's arithmetic).
-    on_gpu = all(p.is_cuda for g in groups for p in g["params"])
+    # The fused kernel wherever all parameters share one device type: on a GPU one launch for all parameters
+    # instead of about ten per tensor (a molhiv GIN+VN step on an H200 is bound by launches); on a CPU one
+    # pass over each tensor instead of about ten (the molhiv GIN+VN optimiser step, 1 thread: 14.0 ms with
+    # torch's default loop, 16.5 ms foreach, 5.2 ms fused). Same update rule, same state-dict layout.
+    params = [p for g in groups for p in g["params"]]
+    fused = (len({p.device.type for p in params}) == 1 and params[0].device.type in ("cpu", "cuda")
+             and all(p.is_floating_point() for p in params))
     opt = (torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam)(
-        groups, lr=cfg.lr, **({"fused": True} if on_gpu else {}))
+        groups, lr=cfg.lr, **({"fused": True} if fused else {}))
     if cfg.cosine:
         import math
 
