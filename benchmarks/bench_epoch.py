@@ -16,7 +16,9 @@ norms, dropout's random numbers, copies and indexing, the optimiser.
 
     python benchmarks/bench_epoch.py [--reps 3] [--threads 2] [--no-docs]
 
-Writes benchmarks/results/epoch_cpu.json and the "epoch" section of docs/benchmarks.md.
+Writes benchmarks/results/epoch_cpu.json and the "epoch" section of docs/benchmarks.md; with
+``--host-memory system`` (glibc's allocator defaults for the whole process, as a plain script runs)
+epoch_cpu_system_memory.json and the "epoch-system-memory" section.
 """
 from __future__ import annotations
 
@@ -119,8 +121,15 @@ def main(argv=None) -> dict:
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--no-docs", action="store_true")
+    p.add_argument("--host-memory", choices=("reuse", "system"), default="reuse",
+                   help="reuse: freed heap blocks serve the next tensor, as `graphkit train` sets it for its process "
+                        "(graphkit/train/host_memory.py), for every variant alike; system: glibc's defaults")
     p.add_argument("--no-profile", action="store_true")
     args = p.parse_args(argv)
+    if args.host_memory == "reuse":
+        from graphkit.train.host_memory import reuse_freed_memory
+
+        reuse_freed_memory()
     if args.threads:
         torch.set_num_threads(args.threads)
     ei = arxiv_like()
@@ -135,7 +144,7 @@ def main(argv=None) -> dict:
 
         adj_t = SparseTensor(row=ei[1], col=ei[0], sparse_sizes=(N, N))
     result = {"threads": torch.get_num_threads(), "torch": torch.__version__, "nodes": N, "edges": ei.size(1),
-              "workloads": {}}
+              "host_memory": args.host_memory, "workloads": {}}
     for kind in ("gcn", "sage"):
         torch.manual_seed(0)
         ours = (GCN(GCNConfig(in_channels=F_IN, out_channels=CLASSES, hidden=HIDDEN, num_layers=3, batch_norm=True,
@@ -155,13 +164,14 @@ def main(argv=None) -> dict:
             entry["profile_graphkit_adjacency"] = profile(fns["graphkit, Adjacency"])
         result["workloads"][f"arxiv {kind.upper()}"] = entry
         print(json.dumps({kind: entry}), flush=True)
-    out = Path(__file__).with_name("results") / "epoch_cpu.json"
+    suffix = "" if args.host_memory == "reuse" else "_system_memory"
+    out = Path(__file__).with_name("results") / f"epoch_cpu{suffix}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     if not args.no_docs:
         lines = [f"One full-batch training epoch (forward, loss, backward, Adam step) on an ogbn-arxiv-sized graph "
                  f"({N:,} nodes, {ei.size(1):,} directed edges, 128 -> 3 x 256 -> 40, batch norm, dropout 0.5), "
-                 f"median of {args.reps} interleaved epochs, {result['threads']} threads "
-                 "(`python benchmarks/bench_epoch.py`).", "",
+                 f"median of {args.reps} interleaved epochs, {result['threads']} threads, host memory "
+                 f"`{args.host_memory}` (`python benchmarks/bench_epoch.py --host-memory {args.host_memory}`).", "",
                  "| model | variant | s / epoch | PyG's time / graphkit Adjacency's |", "|---|---|---|---|"]
         for name, w in result["workloads"].items():
             for k, v in w["seconds_per_epoch"].items():
@@ -173,7 +183,7 @@ def main(argv=None) -> dict:
             for name, w in result["workloads"].items():
                 prof = w["profile_graphkit_adjacency"]
                 lines.append(f"| {name} | " + " | ".join(f"{prof[k]:.2f}" for k in list(BUCKETS) + ["other"]) + " |")
-        write_docs("epoch", "\n".join(lines) + "\n")
+        write_docs("epoch" + suffix.replace("_", "-"), "\n".join(lines) + "\n")
     return result
 
 

@@ -72,7 +72,14 @@ def main(argv=None) -> dict:
     p.add_argument("--block", type=int, default=10, help="batches per turn in the round-robin")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--no-docs", action="store_true")
+    p.add_argument("--host-memory", choices=("reuse", "system"), default="reuse",
+                   help="reuse: freed heap blocks serve the next tensor, as `graphkit train` sets it for its process "
+                        "(graphkit/train/host_memory.py), for every variant alike; system: glibc's defaults")
     args = p.parse_args(argv)
+    if args.host_memory == "reuse":
+        from graphkit.train.host_memory import reuse_freed_memory
+
+        reuse_freed_memory()
     if args.threads:
         torch.set_num_threads(args.threads)
     from torch_geometric.loader import DataLoader
@@ -124,7 +131,7 @@ def main(argv=None) -> dict:
     n_batches = (len(train) + 31) // 32
     result = {
         "model": args.model, "dataset": "ogbg-molhiv", "batches_timed": args.batches, "batch_size": 32,
-        "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "threads": torch.get_num_threads(), "torch": torch.__version__, "host_memory": args.host_memory,
         "step_seconds": per_step, "collate_seconds_per_batch": load_s,
         "epoch_seconds_estimate": {k: v * n_batches for k, v in per_step.items()},
         "speedup": per_step["pyg"] / per_step["graphkit"],

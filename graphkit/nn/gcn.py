@@ -88,7 +88,9 @@ class GCNConv(nn.Module):
             return torch.nn.functional.linear(self.propagate(adj, x), self.lin.weight, self.bias)
         out = self.propagate(adj, self.lin(x))
         # the product's output is a fresh tensor that no backward saved: add the bias in place
-        return out if self.bias is None else out.add_(self.bias)
+        if self.bias is None:
+            return out
+        return out.add_(self.bias) if out.dtype == self.bias.dtype else out + self.bias
 
     def extra_repr(self) -> str:
         return f"{self.in_channels}, {self.out_channels}, improved={self.improved}, normalize={self.normalize}"

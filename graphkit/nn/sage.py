@@ -1,6 +1,7 @@
 """SAGEConv (Hamilton et al., 2017) with mean aggregation on graphkit.ops."""
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -57,12 +58,18 @@ class SAGEConv(nn.Module):
         if self.out_channels < self.in_channels:
             # project first, then average the narrower rows (the mean is linear)
             out = spmm(adj, F.linear(x_src, self.lin_l.weight), "mean")
-            if self.lin_l.bias is not None:
-                out = out + self.lin_l.bias
+            if self.lin_l.bias is not None:  # in place into the fresh product unless autocast mixes dtypes
+                bias = self.lin_l.bias
+                out = out.add_(bias) if out.dtype == bias.dtype else out + bias
         else:
             out = self.lin_l(spmm(adj, x_src, "mean"))
         if self.lin_r is not None:
-            out = out + self.lin_r(x_dst)
+            # the root term accumulates into the fresh output (no [N, F_out] temporary); autocast needs the
+            # out-of-place form, which casts
+            if torch.is_autocast_enabled(out.device.type) or out.dtype != x_dst.dtype:
+                out = out + self.lin_r(x_dst)
+            else:
+                out = out.addmm_(x_dst, self.lin_r.weight.t())
         if self.normalize:
             out = F.normalize(out, p=2.0, dim=-1)
         return out

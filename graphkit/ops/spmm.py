@@ -185,12 +185,27 @@ def spmm_trusted(adj: Adjacency, x: Tensor, reduce: str = "sum") -> Tensor:
     elif backend.spmm_backend(x.device, reduce) == "torch_sparse":
         value = None if adj.value is None else adj.value.to(x.dtype)
         out = _spmm_torch_sparse(adj, x2, value, reduce)
-    elif x2.dtype in (torch.bfloat16, torch.float16) and x2.device.type == "cpu":
+    elif reduce == "mean" and not torch.compiler.is_compiling():
+        # the mean is a sum with each entry divided by its row's count: no division pass over [N, F]
+        return spmm_trusted(_mean_operator(adj, torch.float32 if x2.dtype in _HALF else x2.dtype), x, "sum")
+    elif x2.dtype in _HALF and x2.device.type == "cpu":
         # torch's CPU CSR product has no half-precision kernel (bf16 autocast): accumulate in float32
         out = _spmm_torch(adj, x2.float(), adj.values(torch.float32), reduce).to(x2.dtype)
     else:
         out = _spmm_torch(adj, x2, adj.values(x.dtype), reduce)
     return out.reshape(adj.num_dst, *trailing) if x.dim() != 2 else out
+
+
+_HALF = (torch.bfloat16, torch.float16)
+
+
+def _mean_operator(adj: Adjacency, dtype: torch.dtype) -> Adjacency:
+    """``adj`` with each entry divided by its row's number of entries (rows without entries stay empty)."""
+    def scaled(value: Tensor) -> Tensor:
+        return value / adj.in_degree(dtype).clamp(min=1).index_select(0, adj.row)
+    if adj.value is None:  # a function of the structure: one instance per dtype, reused
+        return adj.cached(("spmm-mean", dtype), lambda: adj.with_csr_value(scaled(adj.values(dtype))))
+    return adj.with_csr_value(scaled(adj.values(dtype)))
 
 
 def gcn_coefficients(adj: Adjacency, dtype: torch.dtype, improved: bool = False,

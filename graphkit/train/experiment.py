@@ -24,6 +24,7 @@ from graphkit.data.bundle import Loaded
 from graphkit.train import distributed, io
 from graphkit.data.prepare import prepare_graph
 from graphkit.train.config import DataConfig, ExperimentConfig, OptimConfig, TrainConfig, migrate
+from graphkit.train.host_memory import reuse_freed_memory
 from graphkit.train.loop import fit
 from graphkit.train.run_dir import RunLock, refuse_nested
 from graphkit.train.tasks import ForecastTask, GraphTask, LinkTask, NodeTask
@@ -203,6 +204,7 @@ def run_experiment(cfg: ExperimentConfig, loaded: Loaded, build_model: Callable[
         log, progress = (lambda s: None), False
     if cfg.train.threads > 0:
         torch.set_num_threads(cfg.train.threads)
+    reuse_freed_memory()  # large activations reuse freed heap blocks instead of fresh page faults
     refuse_nested(out)  # before anything is created
     # one writer per run directory: the lock is held until the experiment's files are written
     with (RunLock(out) if main else contextlib.nullcontext()):
