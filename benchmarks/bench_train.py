@@ -156,8 +156,8 @@ def main(argv=None) -> dict:
         body = ("ogbg-molhiv training step (batch 32, OGB baseline widths) including its batch's assembly "
                 "(graphkit: GraphStore; PyG: DataLoader), median over round-robin blocks; epoch = 1,029 steps.\n\n"
                 "graphkit bf16: the same step under `--train.amp bf16`, its speedup over PyG's float32 step.\n\n"
-                "| model | graphkit ms/step | PyG ms/step | speedup | graphkit bf16 ms/step | graphkit collate ms/batch "
-                "| PyG collate ms/batch | graphkit s/epoch | PyG s/epoch | threads |\n"
+                "| model | graphkit ms/step | PyG ms/step | speedup | graphkit bf16 ms/step "
+                "| graphkit collate ms/batch | PyG collate ms/batch | graphkit s/epoch | PyG s/epoch | threads |\n"
                 "|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
         write_docs("train", body)
     return result

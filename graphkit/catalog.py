@@ -260,7 +260,7 @@ MODELS: dict[str, ModelEntry] = {
     "mlp": ModelEntry("MLP on node features only (structure-free baseline)", (Fit("nodes", MLPConfig, MLP),)),
     "gps": ModelEntry("GraphGPS: local MPNN + global attention per block (+ RWSE / LapPE)",
                       _global(GPSConfig, GraphGPS)),
-    "graph-mamba": ModelEntry("Graph-Mamba: GPS block with a bidirectional Mamba mixer over degree-ordered nodes",
+    "graph-mamba": ModelEntry("Graph-Mamba (authors' mixer): GPS block, one Mamba over nodes by ascending degree",
                               _global(GraphMambaConfig, GraphGPS)),
     "gmn": ModelEntry("GMN: hop-token sequences per node through bidirectional Mamba + local MPNN",
                       _global(GMNConfig, GMN)),

@@ -75,8 +75,9 @@ class GPSConfig:
             raise ValueError(f"pe_dim ({self.pe_dim}) must be smaller than hidden ({self.hidden})")
         if self.eval_orderings < 1 or self.mamba_expand < 1:
             raise ValueError("GPSConfig.eval_orderings and mamba_expand must be >= 1")
-        if self.hidden % self.heads:
-            raise ValueError(f"hidden ({self.hidden}) must be divisible by heads ({self.heads})")
+        if self.mixer in ("attention", "linear", "performer") and self.hidden % self.heads:
+            raise ValueError(f"hidden ({self.hidden}) must be divisible by heads ({self.heads}) "
+                             f"for the {self.mixer} mixer")
 
     @property
     def inputs(self) -> InputSpec:
