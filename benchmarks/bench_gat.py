@@ -47,7 +47,14 @@ def main(argv=None) -> list[dict]:
     p.add_argument("--quick", action="store_true", help="the two smallest sizes only")
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--no-docs", action="store_true")
+    p.add_argument("--host-memory", choices=("reuse", "system"), default="reuse",
+                   help="reuse: freed heap blocks serve the next tensor, as `graphkit train` sets it for its process "
+                        "(graphkit/train/host_memory.py), for every variant alike; system: glibc's defaults")
     args = p.parse_args(argv)
+    if args.host_memory == "reuse":
+        from graphkit.train.host_memory import reuse_freed_memory
+
+        reuse_freed_memory()
     rows = []
     for name, n, e in (SIZES[:2] if args.quick else SIZES):
         ei = graph(n, e)
@@ -69,8 +76,8 @@ def main(argv=None) -> list[dict]:
                              "speedup_edge_index": round(med["pyg (edge_index)"] / med["graphkit (edge_index)"], 2)})
                 print(json.dumps(rows[-1]), flush=True)
     out = Path(__file__).with_name("results") / "gat_cpu.json"
-    out.write_text(json.dumps({"threads": torch.get_num_threads(), "torch": torch.__version__, "rows": rows},
-                              indent=2) + "\n")
+    out.write_text(json.dumps({"threads": torch.get_num_threads(), "torch": torch.__version__,
+                               "host_memory": args.host_memory, "rows": rows}, indent=2) + "\n")
     if not args.no_docs:
         table = ["| size | layer | case | graphkit Adjacency s | graphkit edge_index s | PyG s | vs PyG (Adj / ei) |",
                  "|---|---|---|---|---|---|---|"]
@@ -78,8 +85,9 @@ def main(argv=None) -> list[dict]:
                   f"| {r['graphkit (edge_index)']} | {r['pyg (edge_index)']} "
                   f"| {r['speedup_adjacency']}x / {r['speedup_edge_index']}x |" for r in rows]
         write_docs("gat", f"GAT layers, {F_IN} -> {HEADS} heads x {HIDDEN}, forward + backward, median of "
-                          f"{args.reps} interleaved repetitions, {torch.get_num_threads()} threads "
-                          "(`python benchmarks/bench_gat.py`).\n\n" + "\n".join(table) + "\n")
+                          f"{args.reps} interleaved repetitions, {torch.get_num_threads()} threads, host memory "
+                          f"`{args.host_memory}` (`python benchmarks/bench_gat.py --host-memory {args.host_memory}`)."
+                          "\n\n" + "\n".join(table) + "\n")
     return rows
 
 
