@@ -100,18 +100,19 @@ def epoch_fn(model, x, graph, y, train, graphkit_optimizer: bool = False):
     return run
 
 
-def profile(fn, reps: int = 2) -> dict[str, float]:
-    """Seconds per epoch of self time by bucket (what does not match a bucket: "other")."""
+def profile(fn, reps: int = 2, buckets: dict[str, tuple[str, ...]] | None = None) -> dict[str, float]:
+    """Seconds per call of ``fn`` of self time by bucket (``BUCKETS`` unless given; what matches none: "other")."""
+    buckets = BUCKETS if buckets is None else buckets
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as torch_profile
 
     with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(reps):
             fn()
-    out: dict[str, float] = {k: 0.0 for k in BUCKETS} | {"other": 0.0}
+    out: dict[str, float] = {k: 0.0 for k in buckets} | {"other": 0.0}
     for ev in prof.key_averages():
         name = ev.key.lower()
-        bucket = next((b for b, keys in BUCKETS.items() if any(k.lower() in name for k in keys)), "other")
+        bucket = next((b for b, keys in buckets.items() if any(k.lower() in name for k in keys)), "other")
         out[bucket] += ev.self_cpu_time_total / 1e6 / reps
     return {k: round(v, 3) for k, v in out.items()}
 

@@ -45,6 +45,19 @@ DATASETS = {"ogbg-molhiv": (32, 1, {}),
             "peptides-func": (200, 10, dict(hidden=235, num_layers=6, dropout=0.1, residual=True, pooling="mean"))}
 
 
+# self-time buckets of a graph-level step's profile (first match wins; torch names a CSR product addmm too)
+STEP_BUCKETS = {
+    "optimiser": ("_fused_adam", "_foreach", "adam", "optimizer"),
+    "matmuls": ("aten::mm", "aten::addmm", "aten::bmm", "aten::matmul", "linear"),
+    "gather / scatter / embeddings": ("index_select", "scatter", "index_add", "segment", "gather", "embedding",
+                                      "index", "sort", "repeat_interleave"),
+    "elementwise + norms": ("mul", "add", "div", "relu", "threshold", "clamp", "batch_norm", "sub", "where", "exp",
+                            "log", "sigmoid", "binary_cross_entropy", "sum", "mean", "neg", "rshift", "bitwise",
+                            "random_", "uniform_", "bernoulli"),
+    "casts + copies + allocation": ("copy_", "_to_copy", "clone", "cat", "fill_", "zero_", "empty", "aten::to"),
+}
+
+
 def step_fn(model, amp: str = "none", graphkit_optimizer: bool = False):
     """One training step on a batch; ``amp="bf16"`` runs it as ``graphkit train --train.amp bf16`` does.
 
@@ -75,6 +88,7 @@ def main(argv=None) -> dict:
     p.add_argument("--data-root", default=None)
     p.add_argument("--model", default="gin-vn", choices=sorted(MODELS))
     p.add_argument("--dataset", default="ogbg-molhiv", choices=sorted(DATASETS))
+    p.add_argument("--profile", action="store_true", help="also profile 10 graphkit steps (fp32 and bf16) by op class")
     p.add_argument("--batches", type=int, default=150)
     p.add_argument("--block", type=int, default=10, help="batches per turn in the round-robin")
     p.add_argument("--threads", type=int, default=0)
@@ -148,6 +162,15 @@ def main(argv=None) -> dict:
         "speedup": per_step["pyg"] / per_step["graphkit"],
         "speedup_bf16": per_step["pyg"] / per_step["graphkit bf16"],
     }
+    if args.profile:  # where graphkit's step spends its time; the batch assembly is timed above (collate)
+        from benchmarks.bench_epoch import profile
+
+        result["profile_seconds_per_step"] = {}
+        for name in ("graphkit", "graphkit bf16"):
+            batches = iter([store.batch(b) for b in ids[:10]])
+            result["profile_seconds_per_step"][name] = profile(lambda: steps[name](next(batches)), 10, STEP_BUCKETS)
+            result["profile_seconds_per_step"][name]["batch assembly (collate, timed above)"] = round(
+                load_s["graphkit"], 4)
     stem = args.model if args.dataset == "ogbg-molhiv" else f"{args.dataset}-{args.model}"
     out = Path(__file__).with_name("results") / f"train_{stem}.json"
     out.parent.mkdir(exist_ok=True)
@@ -174,6 +197,17 @@ def main(argv=None) -> dict:
                 "| model | graphkit ms/step | PyG ms/step | speedup | graphkit bf16 ms/step "
                 "| graphkit collate ms/batch | PyG collate ms/batch | graphkit s/epoch | PyG s/epoch | threads |\n"
                 "|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+        profiled = [json.loads(f.read_text()) for f in sorted(out.parent.glob("train_*.json"))]
+        profiled = [r for r in profiled if "profile_seconds_per_step" in r]
+        if profiled:
+            cols = list(STEP_BUCKETS) + ["other", "batch assembly (collate, timed above)"]
+            body += ("\nWhere graphkit's step spends its time (`--profile`: torch.profiler self time over 10 steps, "
+                     "ms per step; the profiler's own overhead inflates the total):\n\n"
+                     "| model | variant | " + " | ".join(cols) + " |\n" + "|---" * (len(cols) + 2) + "|\n")
+            for r in profiled:
+                for variant, prof in r["profile_seconds_per_step"].items():
+                    body += (f"| {r['model']} ({r.get('dataset', 'ogbg-molhiv')}) | {variant} | "
+                             + " | ".join(f"{prof.get(c, 0.0) * 1e3:.1f}" for c in cols) + " |\n")
         write_docs("train", body)
     return result
 
