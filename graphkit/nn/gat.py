@@ -4,17 +4,16 @@ Both score every edge ``j -> i`` per head, normalise the scores over each node's
 softmax, :func:`graphkit.ops.softmax`) and aggregate ``x_j`` with those weights. Given an
 :class:`~graphkit.ops.Adjacency` (built once, reused by every layer and epoch) the aggregation is one sparse
 product over a block-diagonal (node, head) structure cached on it, so GATConv never builds PyG's
-``E x heads x F`` message tensor: its edge tensors are ``E x heads`` (1.2-1.4x PyG's speed on CPU,
-docs/benchmarks.md). Given a plain ``edge_index`` it gathers and scatters those messages, PyG's way: a
-per-call CSR build (a sort) would cost more than it saves. GATv2's score needs
-``leaky_relu(W_l x_j + W_r x_i)`` per edge, an ``E x heads x F`` tensor by definition; its aggregation is
-again one sparse product per head.
+``E x heads x F`` message tensor: its edge tensors are ``E x heads`` (docs/benchmarks.md has the speeds).
+Given a plain ``edge_index`` it gathers, weights and scatters the messages a chunk of edges at a time (a
+per-call CSR build, a sort, would cost more than it saves), keeping none of them for the backward. GATv2's
+score ``att . leaky_relu(W_l x_j + W_r x_i)`` is likewise computed a chunk of edges at a time and recomputed
+in the backward, so neither layer holds an ``E x heads x F`` tensor (PyG's keep several for the backward).
 
 Constructor arguments, parameter names (``lin.weight``, ``att_src``, ``att_dst``, ``bias``; GATv2:
 ``lin_l``, ``lin_r``, ``att``; with ``edge_dim``: ``lin_edge``, and GAT's ``att_edge``) and the self-loop
 rule (existing loops removed, one added per node, its edge features filled by ``fill_value``) are PyG's, so
-a PyG state dict loads and the outputs agree (tests/nn/test_gat.py). Not supported yet: bipartite inputs
-(a named error).
+a PyG state dict loads and the outputs agree (tests/nn/test_gat.py), bipartite inputs included.
 
 Example::
 
@@ -173,16 +172,110 @@ def _transposed(adj: Adjacency) -> Adjacency:
     return adj.cached(("gat-transposed",), build)
 
 
+class _EdgeAggregate(torch.autograd.Function):
+    """:class:`_HeadAggregate` from a plain edge_index: ``out[i, k] = sum_j alpha[e, k] h[j, k]`` by gathering,
+    weighting and scattering the ``heads x F`` rows of a chunk of edges at a time, so that no ``E x heads x F``
+    message tensor is kept for the backward (PyG keeps one) or built whole; the backward recomputes each
+    chunk's gathered rows."""
+
+    @staticmethod
+    def forward(ctx, alpha: Tensor, h: Tensor, src: Tensor, dst: Tensor,  # type: ignore[override]
+                n_dst: int) -> Tensor:
+        ctx.save_for_backward(alpha, h, src, dst)
+        out = h.new_zeros(n_dst, *h.shape[1:])
+        step = _chunk_edges(h)
+        for s in range(0, src.numel(), step):
+            msg = h.index_select(0, src[s:s + step])
+            msg.mul_(alpha[s:s + step].unsqueeze(-1))
+            out.index_add_(0, dst[s:s + step], msg)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):  # type: ignore[override]
+        alpha, h, src, dst = ctx.saved_tensors
+        want_alpha, want_h = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        grad_alpha = alpha.new_empty(alpha.shape) if want_alpha else None
+        grad_h = torch.zeros_like(h) if want_h else None
+        grad_out = grad_out.contiguous()
+        step = _chunk_edges(h)
+        for s in range(0, src.numel(), step):
+            g = grad_out.index_select(0, dst[s:s + step])
+            if want_alpha:
+                grad_alpha[s:s + step] = (g * h.index_select(0, src[s:s + step])).sum(-1)
+            if want_h:
+                grad_h.index_add_(0, src[s:s + step], g.mul_(alpha[s:s + step].unsqueeze(-1)))
+        return grad_alpha, grad_h, None, None, None
+
+
+class _PairScore(torch.autograd.Function):
+    """GATv2's score ``s[e, k] = sum_c att[k, c] leaky_relu(x_l[src_e, k, c] + x_r[dst_e, k, c] (+ w[e, k, c]))``
+    a chunk of edges at a time: the ``E x heads x F`` pre-activations are never held whole, and the backward
+    recomputes each chunk's instead of keeping them (PyG keeps three such tensors for its backward)."""
+
+    @staticmethod
+    def forward(ctx, x_l: Tensor, x_r: Tensor, edge_term: Tensor | None, att: Tensor,  # type: ignore[override]
+                src: Tensor, dst: Tensor, slope: float) -> Tensor:
+        ctx.save_for_backward(x_l, x_r, edge_term, att, src, dst)
+        ctx.slope = slope
+        # the score in the promoted type of the features and att (float32 for bfloat16 features under autocast)
+        score = x_l.new_empty(src.numel(), x_l.size(1), dtype=torch.promote_types(x_l.dtype, att.dtype))
+        step = _chunk_edges(x_l)
+        for s in range(0, src.numel(), step):
+            pre = _pre(x_l, x_r, edge_term, src, dst, s, step)
+            score[s:s + step] = (F.leaky_relu(pre, slope, inplace=True) * att).sum(-1)
+        return score
+
+    @staticmethod
+    def backward(ctx, grad_score: Tensor):  # type: ignore[override]
+        x_l, x_r, edge_term, att, src, dst = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        grad_l = torch.zeros_like(x_l) if need[0] else None
+        grad_r = torch.zeros_like(x_r) if need[1] else None
+        grad_e = torch.empty_like(edge_term) if edge_term is not None and need[2] else None
+        grad_att = torch.zeros_like(att, dtype=grad_score.dtype) if need[3] else None
+        step = _chunk_edges(x_l)
+        for s in range(0, src.numel(), step):
+            pre = _pre(x_l, x_r, edge_term, src, dst, s, step)
+            g = grad_score[s:s + step].unsqueeze(-1)
+            # d score / d pre = g * att * (1 if pre > 0 else slope), in the features' type (as autograd casts it)
+            d = torch.ops.aten.leaky_relu_backward((g * att).to(pre.dtype), pre, ctx.slope, False)
+            if grad_att is not None:
+                grad_att += (F.leaky_relu(pre, ctx.slope, inplace=True) * g).sum(0, keepdim=True)
+            if grad_l is not None:
+                grad_l.index_add_(0, src[s:s + step], d.to(grad_l.dtype))
+            if grad_r is not None:
+                grad_r.index_add_(0, dst[s:s + step], d.to(grad_r.dtype))
+            if grad_e is not None:
+                grad_e[s:s + step] = d
+        return grad_l, grad_r, grad_e, None if grad_att is None else grad_att.to(att.dtype), None, None, None
+
+
+def _pre(x_l: Tensor, x_r: Tensor, edge_term: Tensor | None, src: Tensor, dst: Tensor, s: int,
+         step: int) -> Tensor:
+    """``x_l[src] + x_r[dst] (+ edge_term)`` for edges ``s .. s + step - 1``: ``[chunk, heads, F]``."""
+    pre = x_l.index_select(0, src[s:s + step]).add_(x_r.index_select(0, dst[s:s + step]))
+    return pre if edge_term is None else pre.add_(edge_term[s:s + step])
+
+
+# Numbers per chunk of ``heads x F`` edge rows in the edge_index paths (16 MiB in float32): at ogbn-arxiv's scale
+# chunks of 2^18 .. 2^26 numbers ran within 5% of each other on 2 CPU threads, all faster than whole tensors.
+_EDGE_CHUNK = 1 << 22
+
+
+def _chunk_edges(h: Tensor) -> int:
+    """Edges per chunk so that a chunk's ``heads x F`` rows stay near :data:`_EDGE_CHUNK` numbers."""
+    return max(1, _EDGE_CHUNK // max(h[0].numel(), 1))
+
+
 def _aggregate(adj: Adjacency | None, alpha: Tensor, h: Tensor, src: Tensor, dst: Tensor, concat: bool,
                n_dst: int) -> Tensor:
     """``out[i, k] = sum_j alpha[e(j->i), k] h[j, k]`` for every head ``k``, concatenated or averaged.
 
     With an Adjacency (built once, reused over layers and epochs) one block-diagonal sparse product; from a
-    plain edge_index a gather-scatter of ``E x heads x F`` messages, PyG's way, which needs no sort per call
-    (building the CSR would cost more than the product saves)."""
+    plain edge_index a chunked gather-scatter of the messages, which needs no sort per call (building the CSR
+    would cost more than the product saves)."""
     if adj is None:
-        msg = alpha.unsqueeze(-1) * h.index_select(0, src)
-        out = h.new_zeros(n_dst, *h.shape[1:]).index_add_(0, dst, msg)
+        out = _EdgeAggregate.apply(alpha, h, src, dst, n_dst)
     else:
         out = _HeadAggregate.apply(alpha, h, adj, src, dst)
     return out.reshape(out.size(0), -1) if concat else out.mean(dim=1)
@@ -319,7 +412,9 @@ class GATConv(_AttentionBase):
         else:
             h_src = self.lin_src(x_src).view(n_src, heads, c)
             h_dst = self.lin_dst(x_dst).view(n_dst, heads, c)
-        score = (h_src * self.att_src).sum(-1)[src] + (h_dst * self.att_dst).sum(-1)[dst]      # [E, heads]
+        # index_select, not [src]: its backward is an index_add_, advanced indexing's a slower index_put_
+        score = ((h_src * self.att_src).sum(-1).index_select(0, src)
+                 + (h_dst * self.att_dst).sum(-1).index_select(0, dst))                      # [E, heads]
         e = self._edge_term(edge_attr, kept, dst, n_src, n_dst)
         if e is not None:
             score = score + (e * self.att_edge).sum(-1)
@@ -367,10 +462,7 @@ class GATv2Conv(_AttentionBase):
         src, dst, adj, kept = _looped(edge_index, n_src, n_dst, self.add_self_loops)
         x_l = self.lin_l(x_src).view(n_src, heads, c)
         x_r = x_l if self.share_weights and x_dst is x_src else self.lin_r(x_dst).view(n_dst, heads, c)
-        pre = x_l[src] + x_r[dst]
         e = self._edge_term(edge_attr, kept, dst, n_src, n_dst)
-        if e is not None:
-            pre = pre + e
-        score = (F.leaky_relu(pre, self.negative_slope) * self.att).sum(-1)   # [E, heads]
+        score = _PairScore.apply(x_l, x_r, e, self.att, src, dst, self.negative_slope)   # [E, heads]
         alpha = F.dropout(softmax(score, dst, n_dst), self.dropout, self.training)
         return self._finish(_aggregate(adj, alpha, x_l, src, dst, self.concat, n_dst), x_dst)

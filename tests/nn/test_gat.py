@@ -3,7 +3,7 @@ import pytest
 import torch
 from conftest import make_graph
 
-from graphkit.nn import GATConv, GATv2Conv
+from graphkit.nn import GATConv, GATv2Conv, gat
 from graphkit.ops import Adjacency
 
 pyg = pytest.importorskip("torch_geometric.nn")
@@ -36,6 +36,15 @@ def _assert_same_function(ours, theirs, ours_args, theirs_args):
     theirs.zero_grad()
 
 
+@pytest.fixture(params=["one-chunk", "chunks-of-1-to-3-edges"])
+def edge_chunk(request, monkeypatch):
+    """The edge_index paths work a chunk of edges at a time; 13 numbers per chunk splits the test graphs into
+    chunks of 1 .. 3 edges (by heads x out_channels), with a short last chunk."""
+    if request.param != "one-chunk":
+        monkeypatch.setattr(gat, "_EDGE_CHUNK", 13)
+
+
+@pytest.mark.usefixtures("edge_chunk")
 @pytest.mark.parametrize("kind", ["gat", "gatv2"])
 @pytest.mark.parametrize("case", ["random", "isolated", "self_loops", "duplicates", "hub"])
 @pytest.mark.parametrize("opts", OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
@@ -51,6 +60,7 @@ def test_matches_pyg_values_and_gradients(kind, case, opts):
         _assert_same_function(ours, theirs, (x, graph), (x, ei))
 
 
+@pytest.mark.usefixtures("edge_chunk")
 @pytest.mark.parametrize("kind", ["gat", "gatv2"])
 @pytest.mark.parametrize("case", ["random", "self_loops", "duplicates", "isolated"])
 @pytest.mark.parametrize("opts", [dict(heads=2, fill_value="mean"), dict(heads=2, fill_value=0.5),
@@ -72,6 +82,36 @@ def test_edge_features_match_pyg(kind, case, opts):
         x = torch.randn(n, 6, dtype=torch.float64)
         ea = torch.randn(*shape, dtype=torch.float64)
         _assert_same_function(ours, theirs, (x, graph, ea), (x, ei, ea))
+
+
+@pytest.mark.usefixtures("edge_chunk")
+@pytest.mark.parametrize("kind", ["gat", "gatv2"])
+@pytest.mark.parametrize("edge_dim", [None, 3])
+def test_bfloat16_autocast_matches_pyg(kind, edge_dim):
+    """Under CPU autocast (bfloat16 features) outputs and gradients stay within bfloat16 rounding of PyG's, and
+    each parameter's gradient has its parameter's dtype (the chunked backward casts what it accumulates)."""
+    ours_cls, theirs_cls = PAIRS[kind]
+    g = torch.Generator().manual_seed(5)
+    n, e = 40, 300
+    ei = torch.randint(0, n, (2, e), generator=g)
+    x = torch.randn(n, 16, generator=g)
+    ea = torch.randn(e, 3, generator=g) if edge_dim else None
+    torch.manual_seed(0)
+    theirs = theirs_cls(16, 8, heads=4, edge_dim=edge_dim)
+    ours = ours_cls(16, 8, heads=4, edge_dim=edge_dim)
+    ours.load_state_dict(theirs.state_dict())
+    outs = []
+    for conv in (ours, theirs):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = conv(x, ei) if ea is None else conv(x, ei, ea)
+        (out.float() * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
+        outs.append(out.float())
+    torch.testing.assert_close(outs[0], outs[1], rtol=0.05, atol=0.02)
+    expect = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        assert p.grad.dtype == p.dtype, name
+        scale = expect[name].grad.abs().max().item() + 1e-6
+        assert (p.grad - expect[name].grad).abs().max().item() <= 0.03 * scale, name
 
 
 @pytest.mark.parametrize("cls", [GATConv, GATv2Conv])
