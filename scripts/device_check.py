@@ -373,6 +373,13 @@ def gat_and_saved(entry: dict, device: torch.device, scale: dict, out: Path) -> 
                          "pyg (edge_index)": step(theirs, ei)}, scale["reps"], 2, device)
         rows.append({"layer": name, "heads": heads, "width": width, **{k: round(v * 1e3, 2) for k, v in t.items()},
                      "speedup_vs_pyg": round(t["pyg (edge_index)"] / t["graphkit (Adjacency)"], 2)})
+        if device.type == "cuda":  # the edge_index paths keep no E x heads x F tensor for the backward; PyG's do
+            for who, conv in (("graphkit (edge_index)", ours), ("pyg (edge_index)", theirs)):
+                torch.cuda.synchronize(device)
+                base = torch.cuda.memory_allocated(device)
+                torch.cuda.reset_peak_memory_stats(device)
+                step(conv, ei)()
+                rows[-1][f"{who} peak MiB"] = round((torch.cuda.max_memory_allocated(device) - base) / 2**20)
     entry["gat_rows"] = rows
 
     g = torch.Generator().manual_seed(0)
