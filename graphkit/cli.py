@@ -42,7 +42,7 @@ from graphkit.train.config import unknown_name
 # -------------------------------------------------------------------- runs
 SHORTCUTS = {"epochs": "train.epochs", "batch-size": "train.batch_size", "lr": "optim.lr",
              "device": "train.device", "seeds": "seeds", "folds": "folds", "threads": "train.threads",
-             "first-seed": "first_seed"}
+             "first-seed": "first_seed", "parallel-runs": "train.parallel_runs"}
 
 
 def parse_overrides(tokens: list[str]) -> list[tuple[str, str]]:

@@ -70,6 +70,7 @@ class TrainConfig:
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:1" ...
     threads: int = 0  # torch CPU threads; 0 = torch's default
     num_workers: int = 0  # DataLoader workers for graph-level tasks
+    parallel_runs: int = 0  # >1: that many seeds / folds at once, each in a forked one-thread process (CPU)
     # graph-level batches: "auto" assembles them on the device from the dataset held there once
     # (graphkit.data.graph_store; the same batches as PyG's), else PyG's DataLoader; "pyg" always the latter
     collate: Collate = "auto"
@@ -84,7 +85,7 @@ class TrainConfig:
 
     def __post_init__(self):
         check_numbers(self, "train", positive=("epochs", "batch_size", "negatives", "dist_timeout"),
-                      non_negative=("iters_per_epoch", "patience", "loss_window", "threads", "num_workers",
+                      non_negative=("iters_per_epoch", "patience", "loss_window", "threads", "num_workers", "parallel_runs",
                                     "clip_grad"))
         check_choices(self, "train")
         if self.device != "auto":

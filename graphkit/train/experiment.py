@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import math
 import statistics
 import sys
@@ -26,6 +27,7 @@ from graphkit.data.prepare import prepare_graph
 from graphkit.train.config import DataConfig, ExperimentConfig, OptimConfig, TrainConfig, migrate
 from graphkit.train.host_memory import reuse_freed_memory
 from graphkit.train.loop import fit
+from graphkit.train.parallel_runs import check_parallel_runs, run_forked
 from graphkit.train.run_dir import RunLock, refuse_nested
 from graphkit.train.tasks import ForecastTask, GraphTask, LinkTask, NodeTask
 
@@ -181,7 +183,7 @@ def _check_out(out: Path, cfg: ExperimentConfig, resume: bool) -> None:
     for key in ("seeds", "folds"):  # adding seeds to a finished experiment is fine
         old.pop(key, None)
         new.pop(key, None)
-    for key in ("device", "threads", "num_workers", "collate"):  # where it runs, not what it computes
+    for key in ("device", "threads", "num_workers", "collate", "parallel_runs"):  # where, not what it computes
         old.get("train", {}).pop(key, None)
         new["train"].pop(key, None)
     if old != new:
@@ -205,6 +207,7 @@ def run_experiment(cfg: ExperimentConfig, loaded: Loaded, build_model: Callable[
     if cfg.train.threads > 0:
         torch.set_num_threads(cfg.train.threads)
     reuse_freed_memory()  # large activations reuse freed heap blocks instead of fresh page faults
+    check_parallel_runs(cfg.train.parallel_runs, cfg.train.threads, device, distributed.world_size())
     refuse_nested(out)  # before anything is created
     # one writer per run directory: the lock is held until the experiment's files are written
     with (RunLock(out) if main else contextlib.nullcontext()):
@@ -222,12 +225,25 @@ def run_experiment(cfg: ExperimentConfig, loaded: Loaded, build_model: Callable[
         bar = runs
         if progress:
             bar = io.progress(runs, 0, "runs")
-        for name, seed, split in bar:
+        workers = min(cfg.train.parallel_runs, len(runs))
+
+        def run(name: str, seed: int, split: dict, quiet: bool = False) -> dict[str, Any]:
             key = id(split)
             if key not in task_cache:
-                task_cache = {key: TASKS[loaded.level](loaded, split, cfg.train, device)}
-            result = fit(task_cache[key], build_model, cfg.optim, cfg.train, seed, out / name, device, loaded.metric,
-                         resume=resume, progress=progress, log=log)
+                task_cache.clear()
+                task_cache[key] = TASKS[loaded.level](loaded, split, cfg.train, device)
+            return fit(task_cache[key], build_model, cfg.optim, cfg.train, seed, out / name, device, loaded.metric,
+                       resume=resume, progress=progress and not quiet, log=log)
+
+        if workers > 1:  # the runs in forked one-thread workers; a shared split's task is built once, here
+            if len({id(split) for _, _, split in runs}) == 1:
+                task_cache[id(runs[0][2])] = TASKS[loaded.level](loaded, runs[0][2], cfg.train, device)
+            done = run_forked([(name, functools.partial(run, name, seed, split, True)) for name, seed, split in runs],
+                              workers)
+        else:
+            done = None
+        for i, (name, seed, split) in enumerate(bar if done is None else runs):
+            result = run(name, seed, split) if done is None else done[i]
             result["name"] = name
             results.append(result)
             sel = result["selected"]
