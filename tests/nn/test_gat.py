@@ -85,6 +85,20 @@ def test_edge_features_match_pyg(kind, case, opts):
 
 
 @pytest.mark.usefixtures("edge_chunk")
+@pytest.mark.parametrize("case", ["random", "self_loops", "hub"])
+def test_gatv2_shared_weights_match_pyg(case):
+    """share_weights=True: one matrix on both ends of an edge, so its gradient sums both ends' contributions."""
+    ei, n, _ = make_graph(case, 2)
+    torch.manual_seed(0)
+    theirs = pyg.GATv2Conv(6, 4, heads=2, share_weights=True).double()
+    ours = GATv2Conv(6, 4, heads=2, share_weights=True).double()
+    ours.load_state_dict(theirs.state_dict())
+    for graph in (ei, Adjacency.from_edge_index(ei, num_nodes=n)):
+        x = torch.randn(n, 6, dtype=torch.float64)
+        _assert_same_function(ours, theirs, (x, graph), (x, ei))
+
+
+@pytest.mark.usefixtures("edge_chunk")
 @pytest.mark.parametrize("kind", ["gat", "gatv2"])
 @pytest.mark.parametrize("edge_dim", [None, 3])
 def test_bfloat16_autocast_matches_pyg(kind, edge_dim):
