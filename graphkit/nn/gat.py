@@ -187,7 +187,7 @@ class _EdgeAggregate(torch.autograd.Function):
         for s in range(0, src.numel(), step):
             msg = h.index_select(0, src[s:s + step])
             msg.mul_(alpha[s:s + step].unsqueeze(-1))
-            out.index_add_(0, dst[s:s + step], msg)
+            trusted.add_rows_(out, dst[s:s + step], msg)
         return out
 
     @staticmethod
@@ -203,7 +203,7 @@ class _EdgeAggregate(torch.autograd.Function):
             if want_alpha:
                 grad_alpha[s:s + step] = (g * h.index_select(0, src[s:s + step])).sum(-1)
             if want_h:
-                grad_h.index_add_(0, src[s:s + step], g.mul_(alpha[s:s + step].unsqueeze(-1)))
+                trusted.add_rows_(grad_h, src[s:s + step], g.mul_(alpha[s:s + step].unsqueeze(-1)))
         return grad_alpha, grad_h, None, None, None
 
 
@@ -242,9 +242,9 @@ class _PairScore(torch.autograd.Function):
             if grad_att is not None:
                 grad_att += (F.leaky_relu(pre, ctx.slope, inplace=True) * g).sum(0, keepdim=True)
             if grad_l is not None:
-                grad_l.index_add_(0, src[s:s + step], d.to(grad_l.dtype))
+                trusted.add_rows_(grad_l, src[s:s + step], d.to(grad_l.dtype))
             if grad_r is not None:
-                grad_r.index_add_(0, dst[s:s + step], d.to(grad_r.dtype))
+                trusted.add_rows_(grad_r, dst[s:s + step], d.to(grad_r.dtype))
             if grad_e is not None:
                 grad_e[s:s + step] = d
         return grad_l, grad_r, grad_e, None if grad_att is None else grad_att.to(att.dtype), None, None, None

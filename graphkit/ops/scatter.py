@@ -62,6 +62,19 @@ def _scatter_torch(src: Tensor, index: Tensor, num_out: int, reduce: str, dim: i
     return _ScatterExtreme.apply(src, index, num_out, reduce)
 
 
+def add_rows_(out: Tensor, index: Tensor, src: Tensor) -> Tensor:
+    """``out[index[e]] += src[e]`` in place (rows over dim 0), for callers that accumulate in chunks and checked
+    ``index`` themselves: ``index_add_`` on the CPU, ``scatter_add_`` over the broadcast index on CUDA (the rule
+    and measurements of :func:`_scatter_torch`)."""
+    if out.device.type == "cuda":
+        return _scatter_add_rows_(out, index, src)
+    return out.index_add_(0, index, src)
+
+
+def _scatter_add_rows_(out: Tensor, index: Tensor, src: Tensor) -> Tensor:
+    return out.scatter_add_(0, index.view(-1, *([1] * (src.dim() - 1))).expand_as(src), src)
+
+
 def _scatter_add_broadcast(src: Tensor, index: Tensor, out_shape: list[int], dim: int) -> Tensor:
     """``zeros(out_shape).index_add_(dim, index, src)`` as a ``scatter_add_`` with ``index`` broadcast to
     ``src``'s shape (an expanded view: no copy)."""

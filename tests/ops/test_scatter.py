@@ -179,3 +179,23 @@ def test_trusted_ops_equal_the_checked_ones_on_valid_inputs():
     assert torch.equal(trusted.segment(src, ptr, "sum"), segment(src, ptr, "sum"))
     adj = Adjacency.from_edge_index(torch.randint(0, 40, (2, 100), generator=g), num_nodes=40)
     assert torch.equal(trusted.spmm(adj, src), spmm(adj, src))
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 4)], ids=["1d", "2d", "3d"])
+def test_add_rows_in_place_both_formulations(shape):
+    """trusted.add_rows_ (index_add_ on the CPU) and its CUDA formulation (scatter_add_ over the broadcast
+    index) against a loop, with repeated indices and rows never hit; accumulating into what is there."""
+    from graphkit.ops import trusted
+    from graphkit.ops.scatter import _scatter_add_rows_
+
+    g = torch.Generator().manual_seed(0)
+    index = torch.tensor([4, 0, 4, 2, 4, 0])
+    src = torch.randn(6, *shape, generator=g, dtype=torch.float64)
+    start = torch.randn(6, *shape, generator=g, dtype=torch.float64)
+    expect = start.clone()
+    for e in range(6):
+        expect[index[e]] += src[e]
+    for add in (trusted.add_rows_, _scatter_add_rows_):
+        out = start.clone()
+        assert add(out, index, src) is out
+        torch.testing.assert_close(out, expect)
