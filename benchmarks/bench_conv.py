@@ -25,6 +25,7 @@ It also times graphkit's sum aggregation alone (spmm, 128 wide) and reports
 its effective bandwidth next to a measured memory bandwidth (a large tensor copy).
 
     python benchmarks/bench_conv.py [--quick] [--out benchmarks/results/conv_cpu.json]
+    python benchmarks/bench_conv.py --aggregation-only [--host-memory reuse|system]
 
 writes JSON and rewrites the "conv" section of docs/benchmarks.md.
 """
@@ -294,6 +295,50 @@ def write_docs(section: str, body: str) -> None:
     path.write_text(text)
 
 
+def aggregation_only(host_memory: str, no_docs: bool) -> dict:
+    """The aggregation alone (spmm sum, 128 wide, prebuilt Adjacency) at every size and backend, against the
+    copy bandwidth measured before and after (the larger), with the host-memory setting ``graphkit train``
+    uses (``reuse``: freed heap blocks serve the next output) or glibc's defaults (``system``: each 87 MB
+    output at arxiv scale is page-faulted anew). Writes benchmarks/results/aggregation_cpu.json and the
+    "aggregation" section of docs/benchmarks.md."""
+    sys.path.insert(0, str(ROOT))
+    import torch
+
+    from graphkit import backend
+    from graphkit.ops import Adjacency
+
+    if host_memory == "reuse":
+        from graphkit.train.host_memory import reuse_freed_memory
+
+        reuse_freed_memory()
+    have_ext = backend.available("torch_sparse") and backend.available("torch_scatter")
+    bw = memory_bandwidth()
+    rows = []
+    for name, n, e in SIZES:
+        torch.manual_seed(0)
+        adj = Adjacency.from_edge_index(torch.randint(0, n, (2, e)), num_nodes=n)
+        for impl in ["torch"] + (["torch_sparse"] if have_ext else []):
+            with backend.use(all="torch") if impl == "torch" else backend.use(spmm="torch_sparse"):
+                rows.append({"size": name, "nodes": n, "edges": e, "backend": impl, **_aggregation(adj, n, e)})
+            print(json.dumps(rows[-1]), flush=True)
+    bw = max(bw, memory_bandwidth())
+    result = {"date": time.strftime("%Y-%m-%d"), "torch": torch.__version__, "threads": torch.get_num_threads(),
+              "host_memory": host_memory, "copy_bandwidth_gbps": bw, "rows": rows}
+    save_json(ROOT / "benchmarks" / "results" / f"aggregation_cpu{'' if host_memory == 'reuse' else '_system'}.json",
+              result)
+    if not no_docs and host_memory == "reuse":
+        lines = [f"graphkit's spmm sum alone, 128 wide, prebuilt Adjacency, forward only, median of 5; "
+                 f"{result['threads']} threads, host memory `reuse` (as `graphkit train` runs); copy bandwidth "
+                 f"of this machine (1 GiB tensor copy, read + write counted, the larger of a measurement before "
+                 f"and after): **{bw:.1f} GB/s**. Measured {result['date']}: `python benchmarks/bench_conv.py "
+                 "--aggregation-only` (raw: `benchmarks/results/aggregation_cpu.json`).", "",
+                 "| edges | backend | spmm (s) | effective GB/s | share of copy bandwidth |", "|---|---|---|---|---|"]
+        lines += [f"| {r['edges']:,} | {r['backend']} | {r['agg_s']:.4f} | {r['agg_gbps']:.1f} | "
+                  f"{100 * r['agg_gbps'] / bw:.0f}% |" for r in rows]
+        write_docs("aggregation", "\n".join(lines) + "\n")
+    return result
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--group", help=argparse.SUPPRESS)
@@ -301,7 +346,14 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="only the two smallest sizes")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "conv_cpu.json"))
     p.add_argument("--no-docs", action="store_true")
+    p.add_argument("--aggregation-only", action="store_true",
+                   help="only the aggregation's bandwidth table (its own JSON and docs section)")
+    p.add_argument("--host-memory", choices=("reuse", "system"), default="reuse",
+                   help="with --aggregation-only: the allocator setting of `graphkit train` (reuse) or glibc's")
     args = p.parse_args()
+    if args.aggregation_only:
+        aggregation_only(args.host_memory, args.no_docs)
+        return
     if args.group:
         print(json.dumps(run_group(json.loads(args.group))))
         return
