@@ -313,6 +313,11 @@ def build_experiment(model: str, dataset: str, overrides: list[tuple[str, str]],
             apply_override(cfg, key, value, None)
         elif key.split(".", 1)[1] not in _all_model_fields():  # a typo fails now, not after loading the data
             raise unknown_name("model setting", key, [f"model.{k}" for k in _all_model_fields()])
+    if cfg.train.parallel_runs > 1:  # settings the forked workers cannot honour fail before the data is read
+        from graphkit.train.experiment import resolve_device
+        from graphkit.train.parallel_runs import check_parallel_runs
+
+        check_parallel_runs(cfg.train.parallel_runs, cfg.train.threads, resolve_device(cfg.train.device))
     if loaded is None:
         loaded = load_dataset(dataset, data_root_arg, cfg.data)
     cfg_cls, fixed, module_cls = model_spec(model, loaded)

@@ -143,3 +143,13 @@ def test_settings_the_workers_cannot_honour_are_named_errors():
         check_parallel_runs(2, 0, cpu, world_size=2)
     with pytest.raises(ValueError, match="parallel_runs"):
         TrainConfig(parallel_runs=-1)
+
+
+def test_cli_names_the_setting_before_reading_any_data(tmp_path, capsys):
+    from graphkit.cli import main
+
+    code = main(["train", "--model", "gcn", "--dataset", "cora", "--parallel-runs", "2", "--threads", "2",
+                 "--data-root", str(tmp_path / "no-data-here"), "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert "train.parallel_runs=2 trains each run on one CPU thread" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
