@@ -1,13 +1,13 @@
 """EdgeGCNConv: GCN with edge embeddings, as in OGB's molecule baselines (``--gnn gcn``)."""
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
 from graphkit.ops import check_edge_index, check_features, check_same_device, degree
 from graphkit.ops import trusted
 from graphkit.ops.check import check_width
 from graphkit.ops.check import check_edge_values
+from graphkit.nn.messages import add_relu_, gather_add_relu
 
 
 class EdgeGCNConv(nn.Module):
@@ -56,19 +56,10 @@ class EdgeGCNConv(nn.Module):
         deg = degree(src, n, dtype=x.dtype) + 1
         dis = deg.rsqrt()
         norm = (dis.index_select(0, src) * dis.index_select(0, dst)).unsqueeze(-1)
-        # one E x F buffer for the gathered rows, the edge embedding and the ReLU (in place where the types
-        # agree: under autocast bfloat16 rows plus float32 embeddings promote, as the unfused sum does)
-        msg = _add_relu_(x.index_select(0, src), edge_attr)
+        msg = gather_add_relu(x, src, edge_attr)
         out = trusted.scatter(msg * norm, dst, n, "sum")  # checked above
         # the self loop's term added into the fresh sum in place (its backward needs neither)
-        return out.addcdiv_(_add_relu_(x + self.root_emb.weight, None), deg.unsqueeze(-1))
-
-
-def _add_relu_(a: Tensor, b: Tensor | None) -> Tensor:
-    """``relu(a + b)`` written into ``a`` (a fresh tensor of the caller's) when ``a``'s type holds the sum."""
-    if b is not None:
-        a = a.add_(b) if torch.promote_types(a.dtype, b.dtype) == a.dtype else a + b
-    return a.relu_()
+        return out.addcdiv_(add_relu_(x + self.root_emb.weight), deg.unsqueeze(-1))
 
 
 __all__ = ["EdgeGCNConv"]

@@ -9,6 +9,7 @@ from graphkit.ops import trusted
 from graphkit.ops.adjacency import Graph
 from graphkit.ops.check import check_width
 from graphkit.ops.check import check_edge_values
+from graphkit.nn.messages import gather_add_relu
 
 
 def _reset(module: nn.Module) -> None:
@@ -158,12 +159,12 @@ class GINEConv(_GINBase):
             check_edge_index(edge_index, num[0], num[1])
             src, dst = edge_index[0].long(), edge_index[1].long()
             # Edge order plus a target index: one pass, no sort.
-            msg = (x_src.index_select(0, src) + edge_attr).relu()
+            msg = gather_add_relu(x_src, src, edge_attr)
             out = trusted.scatter(msg, dst, num[1], "sum")  # indices checked just above
         else:
             # An Adjacency is sorted by target (and was validated when built):
             # gather in CSR order and reduce contiguous segments.
             adj = edge_index
-            msg = (x_src.index_select(0, adj.col) + edge_attr.index_select(0, adj.perm)).relu()
+            msg = gather_add_relu(x_src, adj.col, edge_attr.index_select(0, adj.perm))
             out = trusted.segment(msg, adj.rowptr, "sum")
         return self._finish(out, x_dst)
