@@ -235,23 +235,28 @@ def run_experiment(cfg: ExperimentConfig, loaded: Loaded, build_model: Callable[
             return fit(task_cache[key], build_model, cfg.optim, cfg.train, seed, out / name, device, loaded.metric,
                        resume=resume, progress=progress and not quiet, log=log)
 
-        if workers > 1:  # the runs in forked one-thread workers; a shared split's task is built once, here
-            if len({id(split) for _, _, split in runs}) == 1:
-                task_cache[id(runs[0][2])] = TASKS[loaded.level](loaded, runs[0][2], cfg.train, device)
-            done = run_forked([(name, functools.partial(run, name, seed, split, True)) for name, seed, split in runs],
-                              workers)
-        else:
-            done = None
-        for i, (name, seed, split) in enumerate(bar if done is None else runs):
-            result = run(name, seed, split) if done is None else done[i]
-            result["name"] = name
-            results.append(result)
+        def report_run(name: str, result: dict[str, Any]) -> None:
             sel = result["selected"]
             if result.get("status") == "diverged":
                 log(f"{name}: diverged at epoch {result['diverged']['epoch']}")
             else:
                 log(f"{name}: epoch {sel['epoch']} " + " ".join(f"{k} {sel[k]:.4f}" for k in ("valid", "test")
                                                               if k in sel))
+
+        if workers > 1:  # the runs in forked one-thread workers; a shared split's task is built once, here
+            if len({id(split) for _, _, split in runs}) == 1:
+                task_cache[id(runs[0][2])] = TASKS[loaded.level](loaded, runs[0][2], cfg.train, device)
+            results = run_forked([(name, functools.partial(run, name, seed, split, True))
+                                  for name, seed, split in runs], workers,
+                                 on_done=lambda i, result: report_run(runs[i][0], result))  # as each finishes
+            for (name, _, _), result in zip(runs, results):
+                result["name"] = name
+        else:
+            for name, seed, split in bar:
+                result = run(name, seed, split)
+                result["name"] = name
+                results.append(result)
+                report_run(name, result)
         summary = summarize(results, loaded.metric.name, cfg.train.select)
         line = format_summary(title, summary)
         report = {"title": title, "config": cfg.to_dict(), "dataset": loaded.summary(), "summary": summary,

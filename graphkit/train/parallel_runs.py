@@ -82,8 +82,10 @@ def _worker(job: Callable[[], Any], conn: multiprocessing.connection.Connection,
         conn.close()
 
 
-def run_forked(jobs: list[tuple[str, Callable[[], Any]]], workers: int) -> list[Any]:
+def run_forked(jobs: list[tuple[str, Callable[[], Any]]], workers: int,
+               on_done: Callable[[int, Any], None] | None = None) -> list[Any]:
     """Run ``(name, job)`` pairs in up to ``workers`` forked processes of one thread; their results in order.
+    ``on_done(i, result)`` is called in this process as each job finishes (in the order they finish).
 
     The first run that fails stops the others (their checkpoints stay, so ``--resume`` continues them) and
     raises :class:`RunFailed` naming it (the run's own exception is its cause when it could be sent back)."""
@@ -118,6 +120,8 @@ def run_forked(jobs: list[tuple[str, Callable[[], Any]]], workers: int) -> list[
                     exc, text = payload
                     raise RunFailed(f"{jobs[i][0]} failed in its worker process:\n{text}") from exc
                 results[i] = payload
+                if on_done is not None:
+                    on_done(i, payload)
     finally:
         for proc, conn in running.values():
             proc.terminate()

@@ -93,7 +93,10 @@ def _double(x):
 
 
 def test_run_forked_orders_results_and_reports_a_dead_worker():
-    assert run_forked([(f"job{i}", lambda i=i: _double(i)) for i in range(5)], 2) == [0, 2, 4, 6, 8]
+    seen = []
+    assert run_forked([(f"job{i}", lambda i=i: _double(i)) for i in range(5)], 2,
+                      on_done=lambda i, r: seen.append((i, r))) == [0, 2, 4, 6, 8]
+    assert sorted(seen) == [(i, 2 * i) for i in range(5)]  # each reported once, as it finished
     with pytest.raises(RunFailed, match=r"job1: its worker process died \(exit code 3\)"):
         run_forked([("job0", lambda: 1), ("job1", _exit_3)], 2)
     # a result that cannot go back through the pipe is a named failure, not a hang
