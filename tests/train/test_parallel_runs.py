@@ -60,7 +60,10 @@ def test_parallel_folds_equal_the_sequential_experiment(tmp_path):
         build = lambda: GIN(GINConfig(loaded.num_features, loaded.num_outputs, hidden=16, num_layers=2))  # noqa
         return run_experiment(cfg, loaded, build, out, progress=False, log=lambda s: None)
 
-    _same_runs(experiment(tmp_path / "seq", 0), experiment(tmp_path / "par", 3))
+    seq, par = experiment(tmp_path / "seq", 0), experiment(tmp_path / "par", 3)
+    _same_runs(seq, par)
+    assert [r["name"] for r in par["runs"]] == ["run-fold00", "run-fold01", "run-fold02"]
+    assert par["summary"]["test"] == seq["summary"]["test"]
 
 
 class _FailsForSeed1(torch.nn.Module):
