@@ -51,6 +51,13 @@ def _damage(kind: str, v, ctx: dict) -> dict:
         oob[-1] = ctx["b"]
         neg[0] = -1
         out.update(missing_row=v[:-1], float=v.float(), out_of_range=oob, negative=neg)
+    elif kind == "end":  # one end of every edge (src or dst), 1-D, indexing N nodes
+        oob, neg = v.clone(), v.clone()
+        oob[0] = ctx["n"]
+        neg[0] = -1
+        out.update(missing_row=v[:-1], float=v.float(), out_of_range=oob, negative=neg, two_dim=v.view(1, -1))
+    elif kind == "heads":  # per-head rows [rows, heads, F]
+        out.update(int=v.long(), two_dim=v[:, 0], four_dim=v.unsqueeze(0), missing_head=v[:, :-1])
     elif kind == "size":
         out = {"negative": -1, "float": 2.5, "string": "2"}
     elif kind == "ids":
@@ -65,7 +72,8 @@ def _cases():
     from graphkit.nn import (AtomEncoder, BondEncoder, EdgeGCNConv, GatedGCNConv, GCNConv, GINConv, GINEConv,
                              GPSBlock, HypergraphConv, LinearAttentionMixer, MambaMixer, SAGEConv, VirtualNode,
                              global_pool)
-    from graphkit.ops import gcn_aggregate, scatter, segment, softmax, spmm, to_dense_batch
+    from graphkit.ops import (attention_aggregate, gcn_aggregate, pair_score, scatter, segment, softmax, spmm,
+                              to_dense_batch)
 
     ei, x = _graph()
     ea = torch.randn(E, F)
@@ -103,6 +111,13 @@ def _cases():
         "segment": (lambda src, ptr: segment(src, ptr, "mean"), dict(src=("src", x), ptr=("batch", ptr))),
         "softmax": (lambda src, index, num_out: softmax(src, index, num_out),
                     dict(src=("src", x), index=("batch", batch), num_out=("size", B))),
+        "attention_aggregate": (lambda alpha, h, src, dst, n_dst: attention_aggregate(alpha, h, src, dst, n_dst),
+                                dict(alpha=("eattr", torch.rand(E, 2)), h=("heads", torch.randn(N, 2, 3)),
+                                     src=("end", ei[0]), dst=("end", ei[1]), n_dst=("size", N))),
+        "pair_score": (lambda x_l, x_r, edge_term, att, src, dst: pair_score(x_l, x_r, edge_term, att, src, dst, 0.2),
+                       dict(x_l=("heads", torch.randn(N, 2, 3)), x_r=("heads", torch.randn(N, 2, 3)),
+                            edge_term=("heads", torch.randn(E, 2, 3)), att=("heads", torch.randn(1, 2, 3)),
+                            src=("end", ei[0]), dst=("end", ei[1]))),
         "to_dense_batch": (lambda x, batch, batch_size: to_dense_batch(x, batch, batch_size),
                            dict(x=("src", x), batch=("batch", batch), batch_size=("size", B))),
     }

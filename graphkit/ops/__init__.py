@@ -42,16 +42,17 @@ from graphkit.ops.signal import propagate_nodes
 from graphkit.ops.tokens import hop_tokens
 from graphkit.ops.adjacency import Adjacency, Graph, as_adjacency
 from graphkit.ops.spmm import gcn_aggregate, gcn_coefficients, sddmm, spmm
+from graphkit.ops.attention import attention_aggregate, pair_score
 
 __all__ = [
-    "Adjacency", "Graph", "Hypergraph", "SensorGraph", "SheafLaplacian", "SheafStructure", "add_remaining_self_loops", "add_self_loops",
-    "as_adjacency", "check_edge_index", "check_features", "check_finite", "check_same_device",
-    "coalesce", "degree", "gather", "gcn_aggregate", "gcn_coefficients",
-    "gcn_norm", "as_hypergraph", "clique_expansion", "fixed_maps", "graph_to_hypergraph", "hypergraph_propagate",
-    "hypergraph_self_loops", "orthogonal_maps", "orthogonal_param_size", "reverse_edges", "sheaf_laplacian",
-    "sheaf_structure",
-    "hop_tokens", "propagate_nodes", "ptr_to_index", "remove_self_loops", "rw_norm", "scatter", "sddmm", "segment", "softmax", "spmm",
-    "to_undirected", "to_dense_batch", "from_dense_batch", "bfs_order", "degree_order", "identity_order",
-    "inverse_permutation", "random_order", "selective_scan", "selective_scan_reference",
-    "laplacian_pe", "random_walk_se",
+    "Adjacency", "Graph", "Hypergraph", "SensorGraph", "SheafLaplacian", "SheafStructure",
+    "add_remaining_self_loops", "add_self_loops", "as_adjacency", "as_hypergraph", "attention_aggregate",
+    "bfs_order", "check_edge_index", "check_features", "check_finite", "check_same_device", "clique_expansion",
+    "coalesce", "degree", "degree_order", "fixed_maps", "from_dense_batch", "gather", "gcn_aggregate",
+    "gcn_coefficients", "gcn_norm", "graph_to_hypergraph", "hop_tokens", "hypergraph_propagate",
+    "hypergraph_self_loops", "identity_order", "inverse_permutation", "laplacian_pe", "orthogonal_maps",
+    "orthogonal_param_size", "pair_score", "propagate_nodes", "ptr_to_index", "random_order", "random_walk_se",
+    "remove_self_loops", "reverse_edges", "rw_norm", "scatter", "sddmm", "segment", "selective_scan",
+    "selective_scan_reference", "sheaf_laplacian", "sheaf_structure", "softmax", "spmm", "to_dense_batch",
+    "to_undirected",
 ]

@@ -3,7 +3,8 @@ import pytest
 import torch
 from conftest import make_graph
 
-from graphkit.nn import GATConv, GATv2Conv, gat
+from graphkit.nn import GATConv, GATv2Conv
+from graphkit.ops import attention
 from graphkit.ops import Adjacency
 
 pyg = pytest.importorskip("torch_geometric.nn")
@@ -41,7 +42,7 @@ def edge_chunk(request, monkeypatch):
     """The edge_index paths work a chunk of edges at a time; 13 numbers per chunk splits the test graphs into
     chunks of 1 .. 3 edges (by heads x out_channels), with a short last chunk."""
     if request.param != "one-chunk":
-        monkeypatch.setattr(gat, "_EDGE_CHUNK", 13)
+        monkeypatch.setattr(attention, "_EDGE_CHUNK", 13)
 
 
 @pytest.mark.usefixtures("edge_chunk")
