@@ -1,15 +1,19 @@
 """Collect finished (and in-progress) reproduction runs into docs/reproductions.
 
     python scripts/collect_reproductions.py [runs/]
+    python scripts/collect_reproductions.py --recipe NAME [--run-dir runs/elsewhere/NAME]
 
 For each ``runs/<recipe>/`` it copies ``results.json`` (finished experiments) to
 ``docs/reproductions/<recipe>.json`` (config, per-epoch curves, summary,
 versions, hardware; never checkpoints or data). Unfinished experiments get a
 ``<recipe>.partial.json`` with the runs finished so far and the progress of the
 one in flight. It then rewrites the generated table in docs/reproductions.md.
+With ``--recipe`` it collects that one recipe (from ``--run-dir`` when the run was made with ``--out``
+elsewhere) and replaces only its row.
 """
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import statistics
@@ -22,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from graphkit.recipes import RECIPES  # noqa: E402
 
 DOCS = ROOT / "docs" / "reproductions"
+REPORT = ROOT / "docs" / "reproductions.md"
 
 
 def _pm(values):
@@ -57,68 +62,108 @@ def partial(exp: Path, lower_is_better: bool) -> dict:
     return {"config": cfg, "finished_runs": done, "in_progress": progress}
 
 
-def main() -> None:
-    runs = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "runs"
-    DOCS.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for name, recipe in RECIPES.items():
-        exp = runs / name
-        local = (exp / "config.json").exists()
-        committed, committed_partial = DOCS / f"{name}.json", DOCS / f"{name}.partial.json"
-        # runs/ does not outlive a session: a recipe without a local run keeps its committed JSON's row
-        if not local and not committed.exists() and not committed_partial.exists():
-            continue
-        pub = "-" if recipe.expected is None else (
-            f"{recipe.expected[0]:.4g}" + (f" ± {recipe.expected[1]:.4g}" if recipe.expected[1] is not None else ""))
-        rep = None
-        if (exp / "results.json").exists():
-            rep = json.loads((exp / "results.json").read_text())
-            committed.write_text(json.dumps(rep, separators=(",", ":")) + "\n")
-            committed_partial.unlink(missing_ok=True)
-        elif not local and committed.exists():
-            rep = json.loads(committed.read_text())
-        if rep is not None:
-            s = rep["summary"]
-            vals = s["test"]["values"]
-            within = ""
-            if recipe.expected is not None:
-                tol = recipe.expected[1] if recipe.expected[1] is not None else (s["test"]["std"] or 0.0)
-                within = "yes" if abs(s["test"]["mean"] - recipe.expected[0]) <= tol else "no"
-            env = rep["environment"]
-            rows.append(f"| {name} | {_pm(vals)} | {pub} | {within} | {s['runs']} | "
-                        f"{_range(s['epochs'])} | {s['seconds_per_epoch']:.2f} | "
-                        f"{rep['wall_seconds'] / 60:.1f} | {env['hardware']}, {env['threads']} thr | complete |")
-        else:
-            if local:
-                p = partial(exp, recipe.metric == "rmse")
-                committed_partial.write_text(json.dumps(p, separators=(",", ":")) + "\n")
-            else:
-                p = json.loads(committed_partial.read_text())
-            # mean-curve picks one epoch across all folds: no number until every fold is done
-            mean_curve = p["config"]["train"]["select"] == "mean-curve"
-            vals = [] if mean_curve else [r["selected"]["test"] for r in p["finished_runs"]]
-            prog = "; ".join(f"{r['name']} at epoch {r['epochs_done']}/{r['of']}" + (
-                f" (best valid so far {r['best_so_far']['valid']:.4f})" if "valid" in r["best_so_far"] else "")
-                for r in p["in_progress"])
-            spe = [r["seconds_per_epoch"] for r in p["finished_runs"] + p["in_progress"]]
-            want = p["config"]["folds"] or p["config"]["seeds"]
-            rows.append(f"| {name} | {_pm(vals)} | {pub} | - | {len(p['finished_runs'])} of {want} | - | "
-                        f"{statistics.fmean(spe):.2f} | - | - | **partial**: {prog or 'no run finished'} |"
-                        if spe else f"| {name} | - | {pub} | - | 0 | - | - | - | - | **partial**: not started |")
+def recipe_row(name: str, exp: Path) -> str | None:
+    """The results-table row of recipe ``name`` from its experiment folder ``exp``; copies the run JSON
+    (``NAME.json`` when finished, else ``NAME.partial.json``) into docs/reproductions on the way. A recipe
+    without a local run keeps its committed JSON's row (runs/ does not outlive a session); None when there is
+    neither."""
+    recipe = RECIPES[name]
+    local = (exp / "config.json").exists()
+    committed, committed_partial = DOCS / f"{name}.json", DOCS / f"{name}.partial.json"
+    if not local and not committed.exists() and not committed_partial.exists():
+        return None
+    pub = "-" if recipe.expected is None else (
+        f"{recipe.expected[0]:.4g}" + (f" ± {recipe.expected[1]:.4g}" if recipe.expected[1] is not None else ""))
+    rep = None
+    if (exp / "results.json").exists():
+        rep = json.loads((exp / "results.json").read_text())
+        committed.write_text(json.dumps(rep, separators=(",", ":")) + "\n")
+        committed_partial.unlink(missing_ok=True)
+    elif not local and committed.exists():
+        rep = json.loads(committed.read_text())
+    if rep is not None:
+        s = rep["summary"]
+        vals = s["test"]["values"]
+        within = ""
+        if recipe.expected is not None:
+            tol = recipe.expected[1] if recipe.expected[1] is not None else (s["test"]["std"] or 0.0)
+            within = "yes" if abs(s["test"]["mean"] - recipe.expected[0]) <= tol else "no"
+        env = rep["environment"]
+        return (f"| {name} | {_pm(vals)} | {pub} | {within} | {s['runs']} | "
+                f"{_range(s['epochs'])} | {s['seconds_per_epoch']:.2f} | "
+                f"{rep['wall_seconds'] / 60:.1f} | {env['hardware']}, {env['threads']} thr | complete |")
+    if local:
+        p = partial(exp, recipe.metric == "rmse")
+        committed_partial.write_text(json.dumps(p, separators=(",", ":")) + "\n")
+    else:
+        p = json.loads(committed_partial.read_text())
+    # mean-curve picks one epoch across all folds: no number until every fold is done
+    mean_curve = p["config"]["train"]["select"] == "mean-curve"
+    vals = [] if mean_curve else [r["selected"]["test"] for r in p["finished_runs"]]
+    prog = "; ".join(f"{r['name']} at epoch {r['epochs_done']}/{r['of']}" + (
+        f" (best valid so far {r['best_so_far']['valid']:.4f})" if "valid" in r["best_so_far"] else "")
+        for r in p["in_progress"])
+    spe = [r["seconds_per_epoch"] for r in p["finished_runs"] + p["in_progress"]]
+    want = p["config"]["folds"] or p["config"]["seeds"]
+    if not spe:
+        return f"| {name} | - | {pub} | - | 0 | - | - | - | - | **partial**: not started |"
+    return (f"| {name} | {_pm(vals)} | {pub} | - | {len(p['finished_runs'])} of {want} | - | "
+            f"{statistics.fmean(spe):.2f} | - | - | **partial**: {prog or 'no run finished'} |")
+
+
+def _replace_between(text: str, start: str, end: str, body: str) -> str:
+    return text[:text.index(start) + len(start)] + "\n" + body + text[text.index(end):]
+
+
+def collect_all(runs: Path) -> None:
+    """Every recipe's row from ``runs/NAME/`` (or its committed JSON), and the traffic tables."""
+    rows = [row for row in (recipe_row(name, runs / name) for name in RECIPES) if row is not None]
     table = ("| recipe | ours (test, mean ± std) | published | within 1 std | runs | epochs | s/epoch | wall min "
              "| hardware | status |\n|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
-    doc = ROOT / "docs" / "reproductions.md"
-    text = doc.read_text()
-    start, end = "<!-- table:start -->", "<!-- table:end -->"
-    text = text[:text.index(start) + len(start)] + "\n" + table + text[text.index(end):]
+    text = _replace_between(REPORT.read_text(), "<!-- table:start -->", "<!-- table:end -->", table)
     traffic = traffic_tables(runs)
-    start, end = "<!-- traffic:start -->", "<!-- traffic:end -->"
     has_rows = any(line.startswith("| ") and "complete" in line or "partial" in line for line in traffic.splitlines())
-    if start in text and has_rows:  # the traffic tables need the local runs (per-horizon logs): keep the old ones
-        text = text[:text.index(start) + len(start)] + "\n" + traffic + text[text.index(end):]
-    doc.write_text(text)
+    if "<!-- traffic:start -->" in text and has_rows:  # they need the local runs (per-horizon logs): else keep
+        text = _replace_between(text, "<!-- traffic:start -->", "<!-- traffic:end -->", traffic)
+    REPORT.write_text(text)
     print(table)
     print(traffic)
+
+
+def collect_one(name: str, exp: Path) -> str:
+    """Recipe ``name``'s JSON and row only, from the experiment folder ``exp`` (e.g. a run made with ``--out``
+    elsewhere): every other row, its hand-written status and the traffic tables stay as they are. The row
+    replaces the recipe's row in the table, or is appended to it."""
+    if name not in RECIPES:
+        raise SystemExit(f"unknown recipe {name!r} (graphkit list shows them)")
+    if not (exp / "config.json").exists():
+        raise SystemExit(f"{exp} holds no experiment (no config.json)")
+    row = recipe_row(name, exp)
+    text = REPORT.read_text()
+    start, end = text.index("<!-- table:start -->"), text.index("<!-- table:end -->")
+    lines = text[start:end].split("\n")
+    mine = [i for i, line in enumerate(lines) if line.startswith(f"| {name} |")]
+    if mine:
+        lines[mine[0]] = row
+    else:
+        lines.insert(len(lines) - 1, row)
+    REPORT.write_text(text[:start] + "\n".join(lines) + text[end:])
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="?", type=Path, default=ROOT / "runs", help="folder of runs/NAME/ experiments")
+    parser.add_argument("--recipe", help="collect this recipe only (its JSON and its table row)")
+    parser.add_argument("--run-dir", type=Path, help="with --recipe: its experiment folder (default runs/NAME)")
+    args = parser.parse_args()
+    DOCS.mkdir(parents=True, exist_ok=True)
+    if args.run_dir is not None and args.recipe is None:
+        parser.error("--run-dir needs --recipe")
+    if args.recipe is not None:
+        print(collect_one(args.recipe, args.run_dir or args.runs / args.recipe))
+    else:
+        collect_all(args.runs)
 
 
 def _forecast_row(name: str, exp: Path) -> dict | None:

@@ -1,0 +1,80 @@
+"""scripts/collect_reproductions.py --recipe: one recipe's JSON and table row, every other row left as it is."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import statistics
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "collect_reproductions.py"
+
+HEADER = ("| recipe | ours (test, mean ± std) | published | within 1 std | runs | epochs | s/epoch | wall min "
+          "| hardware | status |\n|---|---|---|---|---|---|---|---|---|---|\n")
+REPORT = """# Reproductions
+
+<!-- table:start -->
+""" + HEADER + """\
+| cora-gcn | 0.8000 ± 0.0100 | 0.815 | no | 10 | 100 | 0.06 | 1.0 | X, 1 thr | complete |
+| citeseer-gcn | 0.7 | 0.703 | hand-written status | 10 | 100 | 0.2 | 5.0 | X, 1 thr | complete |
+<!-- table:end -->
+
+Text after the table.
+"""
+
+
+@pytest.fixture()
+def collect(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("collect_reproductions", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "DOCS", tmp_path / "docs")
+    monkeypatch.setattr(module, "REPORT", tmp_path / "reproductions.md")
+    (tmp_path / "docs").mkdir()
+    module.REPORT.write_text(REPORT)
+    return module
+
+
+def _finished(exp: Path, values: list[float]) -> dict:
+    exp.mkdir(parents=True)
+    (exp / "config.json").write_text(json.dumps({"train": {"epochs": 200, "select": "last"}, "seeds": 10,
+                                                 "folds": 0}))
+    rep = {"summary": {"test": {"values": values, "mean": statistics.fmean(values), "std": statistics.stdev(values)},
+                       "runs": len(values), "epochs": [150, 170], "seconds_per_epoch": 0.0612},
+           "wall_seconds": 90.0, "environment": {"hardware": "AMD EPYC (2 cores)", "threads": 1}}
+    (exp / "results.json").write_text(json.dumps(rep))
+    return rep
+
+
+def test_one_finished_recipe_replaces_its_row_only(collect, tmp_path):
+    rep = _finished(tmp_path / "elsewhere" / "cora-gcn", [0.808, 0.818])
+    row = collect.collect_one("cora-gcn", tmp_path / "elsewhere" / "cora-gcn")
+    assert row == ("| cora-gcn | 0.8130 ± 0.0071 | 0.815 | yes | 2 | 150-170 | 0.06 | 1.5 | "
+                   "AMD EPYC (2 cores), 1 thr | complete |")
+    text = collect.REPORT.read_text()
+    assert text == REPORT.replace(REPORT.splitlines()[5], row)       # the other row and the prose untouched
+    assert json.loads((tmp_path / "docs" / "cora-gcn.json").read_text()) == rep
+
+
+def test_a_recipe_without_a_row_is_appended_and_a_partial_run_reports_its_progress(collect, tmp_path):
+    exp = tmp_path / "runs" / "mutag-gin"
+    (exp / "run-fold00").mkdir(parents=True)
+    (exp / "config.json").write_text(json.dumps({"train": {"epochs": 350, "select": "mean-curve"}, "seeds": 1,
+                                                 "folds": 10}))
+    (exp / "run-fold00" / "log.csv").write_text("epoch,loss,valid,test,train_seconds,epoch_seconds\n"
+                                                "1,0.7,0.6,0.6,0.5,0.7\n2,0.6,0.8,0.7,0.5,0.7\n3,0.5,0.7,0.7,0.5,0.7\n")
+    row = collect.collect_one("mutag-gin", exp)
+    assert row.startswith("| mutag-gin | - | 0.894 ± 0.056 | - | 0 of 10 | - | 0.70 |")
+    assert row.endswith("**partial**: run-fold00 at epoch 3/350 (best valid so far 0.8000) |")
+    lines = collect.REPORT.read_text().splitlines()
+    assert lines[7] == row and lines[8] == "<!-- table:end -->"
+    assert (tmp_path / "docs" / "mutag-gin.partial.json").exists()
+
+
+def test_unknown_recipe_and_empty_folder_are_named(collect, tmp_path):
+    with pytest.raises(SystemExit, match="unknown recipe 'no-such'"):
+        collect.collect_one("no-such", tmp_path)
+    with pytest.raises(SystemExit, match="no config.json"):
+        collect.collect_one("cora-gcn", tmp_path)
+    assert collect.REPORT.read_text() == REPORT
