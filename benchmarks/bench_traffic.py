@@ -53,13 +53,13 @@ def synthetic(name: str, seed: int = 0) -> TrafficSeries:
 
 
 def build(model: str, data, n: int):
-    from graphkit.catalog import MODELS as TABLE
+    from graphkit.catalog import model_spec
     from graphkit.data import ForecastShape, Loaded
     from graphkit.metrics import ForecastScore
 
     loaded = Loaded("x", "forecast", "regression", data.num_features, 12, ForecastScore(),
                     forecast=ForecastShape(12, 12, n, "dcrnn", "benchmark stand-in"))
-    cfg_cls, fixed, cls = TABLE[model][0](loaded)
+    cfg_cls, fixed, cls = model_spec(model, loaded)
     return cls(cfg_cls(**fixed))
 
 
