@@ -74,6 +74,50 @@ def test_gradients_and_layers_match_cpu(case):
         assert_grads_match(gconv, conv)
 
 
+@pytest.mark.parametrize("chunk", ["whole", "chunks-of-1-to-3-edges"])
+def test_attention_ops_and_gat_layers_match_cpu(chunk, monkeypatch):
+    """attention_aggregate / pair_score (their CUDA path scatters with scatter_add_) and GATConv / GATv2Conv
+    (edge features, from an edge_index and from an Adjacency) on CUDA vs CPU, values and gradients."""
+    from graphkit.nn import GATConv, GATv2Conv
+    from graphkit.ops import attention, attention_aggregate, pair_score
+
+    if chunk != "whole":
+        monkeypatch.setattr(attention, "_EDGE_CHUNK", 17)
+        monkeypatch.setattr(attention, "_CHUNK", 24)
+    ei, n, _ = make_graph("duplicates", 3)
+    g = torch.Generator().manual_seed(0)
+    alpha = torch.rand(ei.size(1), 2, generator=g, dtype=torch.float64)
+    h = torch.randn(n, 2, 4, generator=g, dtype=torch.float64)
+    x_r, term = torch.randn(n, 2, 4, dtype=torch.float64), torch.randn(ei.size(1), 2, 4, dtype=torch.float64)
+    att = torch.randn(1, 2, 4, dtype=torch.float64)
+    adj = Adjacency.from_edge_index(ei, num_nodes=n)
+    calls = (lambda a, hh, e, ad: attention_aggregate(a, hh, e[0], e[1], n, ad),
+             lambda a, hh, e, ad: pair_score(hh, x_r.to(hh.device), term.to(hh.device), att.to(hh.device), e[0],
+                                             e[1], 0.2) * a.sum())
+    for fn in calls:
+        for use_adj in (False, True):
+            grads = []
+            for dev in ("cpu", "cuda"):
+                a, hh = alpha.to(dev).requires_grad_(), h.to(dev).requires_grad_()
+                out = fn(a, hh, ei.to(dev), adj.to(dev) if use_adj else None)
+                out.square().sum().backward()
+                grads.append((out.detach().cpu(), a.grad.cpu(), hh.grad.cpu()))
+            for c, gpu in zip(*grads):
+                torch.testing.assert_close(gpu, c, **TOL)
+    x, e = torch.randn(n, 6, dtype=torch.float64), torch.randn(ei.size(1), 3, dtype=torch.float64)
+    for conv in (GATConv(6, 4, heads=2, edge_dim=3).double(), GATv2Conv(6, 4, heads=2, edge_dim=3).double()):
+        gconv = on_cuda(conv)
+        for graph in (ei, adj):
+            conv.zero_grad(set_to_none=True)
+            gconv.zero_grad(set_to_none=True)
+            cpu_out = conv(x, graph, e)
+            gpu_out = gconv(x.cuda(), graph.to("cuda"), e.cuda())
+            torch.testing.assert_close(gpu_out.cpu(), cpu_out, **TOL)
+            cpu_out.square().sum().backward()
+            gpu_out.square().sum().backward()
+            assert_grads_match(gconv, conv)
+
+
 def test_issue3_layers_and_models_match_cpu():
     """SAGEConv, EdgeGCNConv, pooling and the OGB molecule model (eval mode) on CUDA vs CPU."""
     from torch_geometric.data import Batch, Data
