@@ -9,9 +9,10 @@ r"""Attention aggregation over a graph's edges, per head: the sparse kernels beh
 * :func:`pair_score`: GATv2's score ``s[e, k] = att[k] . leaky_relu(x_l[src_e, k] + x_r[dst_e, k] (+ w[e, k]))``,
   a chunk of edges at a time, recomputed in the backward instead of kept.
 
-Edges are given in the caller's order (``alpha`` and the scores follow it). Both functions trust their
-indices (the layers check the graph once); tests/ops/test_attention.py compares them with dense references,
-values and gradients, in whole tensors and in chunks of one to three edges.
+Edges are given in the caller's order (``alpha`` and the scores follow it). Both functions check their inputs
+(shapes, index ranges, devices; an Adjacency's edge and node counts, not its edge order); their unchecked twins
+in :mod:`graphkit.ops.trusted` serve the layers, which check the graph once. tests/ops/test_attention.py
+compares them with dense references, values and gradients, in whole tensors and in chunks of one to three edges.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from graphkit.ops import check
 from graphkit.ops.adjacency import Adjacency
 from graphkit.ops.scatter import add_rows_
 from graphkit.ops.spmm import spmm
+
 
 def _per_head(adj: Adjacency, heads: int) -> Adjacency:
     """The block-diagonal adjacency over (node, head) pairs: entry ``(i*H + k, j*H + k)`` for each edge
