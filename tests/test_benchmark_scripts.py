@@ -13,8 +13,13 @@ BENCHMARKS = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "benc
 
 
 @pytest.mark.parametrize("name", BENCHMARKS)
-def test_imports(name):
-    importlib.import_module(f"benchmarks.{name}")
+def test_imports_and_says_how_to_run(name):
+    """Each script imports against the current API and opens with a docstring (what it measures, its command);
+    the ones run from the command line have a main()."""
+    module = importlib.import_module(f"benchmarks.{name}")
+    assert (module.__doc__ or "").strip(), f"benchmarks/{name}.py has no module docstring"
+    if name.startswith("bench_") or name in ("ab_workload", "amp_fidelity"):
+        assert callable(getattr(module, "main", None)), f"benchmarks/{name}.py has no main()"
 
 
 @pytest.mark.parametrize("model", ["tgcn", "stgcn", "gwnet", "vn-stgnn", "sttn"])
