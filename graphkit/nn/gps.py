@@ -73,10 +73,6 @@ class GPSBlock(nn.Module):
                 h, edge_attr = h
             out = out + self.norm_local(h if self.local_residual_inside else x + self.dropout(h))
         if self.mixer is not None:
-            h = self.mixer(x, batch, batch_size, orders[0])
-            for o in orders[1:]:
-                h = h + self.mixer(x, batch, batch_size, o)
-            if len(orders) > 1:
-                h = h / len(orders)
+            h = self.mixer(x, batch, batch_size, order)  # several orderings: the mixer returns their mean
             out = out + self.norm_global(x + self.dropout(h))
         return self.norm_out(out + self.mlp(out)), edge_attr

@@ -1,9 +1,10 @@
 """Global mixers over each graph's nodes: full attention, linear attention, bidirectional Mamba.
 
-One interface for all: ``mixer(x: [N, C], batch: [N], batch_size: int, order: [N] | None) -> [N, C]``.
+One interface for all: ``mixer(x: [N, C], batch: [N], batch_size: int, order) -> [N, C]``.
 Nodes of different graphs never interact (padding is masked, or per-graph sums are used). ``order`` is a
-node permutation from :mod:`graphkit.ops.order`; attention ignores it (it is permutation equivariant),
-Mamba reads each graph's nodes as a sequence in that order.
+node permutation from :mod:`graphkit.ops.order`, a list of them (the output is then the mean over the
+orderings: Graph-Mamba's evaluation), or None; attention ignores it (it is permutation equivariant, so
+every ordering gives the same output), Mamba reads each graph's nodes as a sequence in that order.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+Order = Tensor | list[Tensor] | tuple[Tensor, ...] | None  # one node ordering, several (averaged) or none
 
 from graphkit.ops import check
 from graphkit.ops.scatter import counts as count_values
@@ -37,7 +40,7 @@ class AttentionMixer(nn.Module):
         self.channels = channels
         self.attn = nn.MultiheadAttention(channels, heads, dropout=dropout, batch_first=True)
 
-    def forward(self, x: Tensor, batch: Tensor, batch_size: int, order: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, batch: Tensor, batch_size: int, order: Order = None) -> Tensor:
         check_mixer_input(x, batch, batch_size, self.channels, self)
         if x.size(0) == 0:  # only empty graphs: nothing to attend to (torch's attention rejects length 0)
             return x * 0.0
@@ -95,7 +98,7 @@ class LinearAttentionMixer(nn.Module):
         stab = proj.amax(dim=-1, keepdim=True).detach()
         return torch.exp(proj - x.square().sum(-1, keepdim=True) / 2 - stab) / math.sqrt(self.features) + 1e-6
 
-    def forward(self, x: Tensor, batch: Tensor, batch_size: int, order: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, batch: Tensor, batch_size: int, order: Order = None) -> Tensor:
         check_mixer_input(x, batch, batch_size, self.qkv.in_features, self)
         n = x.size(0)
         q, k, v = self.qkv(x).view(n, 3, self.heads, self.dim).unbind(1)
@@ -181,14 +184,28 @@ class MambaMixer(nn.Module):
         self.forward_layer = Mamba(channels, d_state, d_conv, expand, bias=bias)
         self.backward_layer = Mamba(channels, d_state, d_conv, expand, bias=bias) if bidirectional else None
 
-    def forward(self, x: Tensor, batch: Tensor, batch_size: int, order: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, batch: Tensor, batch_size: int, order: Order = None) -> Tensor:
+        """``order``: one ordering, or several: the mean of the mixer over them, computed as one batch of
+        ``len(order) x batch_size`` sequences (one scan, not one per ordering)."""
         check_mixer_input(x, batch, batch_size, self.forward_layer.in_proj.in_features, self)
         if order is None:
-            order = torch.arange(x.size(0), device=x.device)
-        dense, mask = to_dense_batch(x, batch, batch_size, order=order)
-        out = from_dense_batch(self.forward_layer(dense, mask), mask, order)
+            orders = [torch.arange(x.size(0), device=x.device)]
+        else:
+            orders = list(order) if isinstance(order, (list, tuple)) else [order]
+            if not orders:
+                raise ValueError("MambaMixer: order is an empty list; give at least one node ordering")
+        out = _read_in_orders(self.forward_layer, x, batch, batch_size, orders)
         if self.backward_layer is not None:
-            rev = reverse_within_graphs(order, batch, batch_size)
-            dense, mask = to_dense_batch(x, batch, batch_size, order=rev)
-            out = out + from_dense_batch(self.backward_layer(dense, mask), mask, rev)
+            reversed_orders = [reverse_within_graphs(o, batch, batch_size) for o in orders]
+            out = out + _read_in_orders(self.backward_layer, x, batch, batch_size, reversed_orders)
         return out
+
+
+def _read_in_orders(layer: Mamba, x: Tensor, batch: Tensor, batch_size: int, orders: list[Tensor]) -> Tensor:
+    """The mean over ``orders`` of ``layer`` reading each graph's nodes in that order, every (ordering,
+    graph) pair one sequence of a single batch."""
+    dense, masks = zip(*(to_dense_batch(x, batch, batch_size, order=o) for o in orders))
+    if len(orders) == 1:
+        return from_dense_batch(layer(dense[0], masks[0]), masks[0], orders[0])
+    outs = layer(torch.cat(dense), torch.cat(masks)).split(batch_size)
+    return sum(from_dense_batch(y, m, o) for y, m, o in zip(outs, masks, orders)) / len(orders)

@@ -127,6 +127,29 @@ def test_mamba_layer_matches_its_definition():
     assert torch.all(out[1, 3:] == 0)
 
 
+@pytest.mark.parametrize("name", sorted(MIXERS))
+def test_several_orderings_give_the_mean_over_them(name):
+    """A list of orderings: the mean of the mixer over them (Mamba runs them as one batch of sequences, so
+    graphs of different sizes and both reading directions are checked), outputs and gradients, float64."""
+    torch.manual_seed(5)
+    mixer = MIXERS[name]().double().eval()
+    sizes = [4, 1, 6]
+    batch = _batch(sizes)
+    x = torch.randn(len(batch), C, dtype=torch.float64, requires_grad=True)
+    orders = [degree_order(_ring(sizes), batch, len(batch), random_ties=True) for _ in range(3)]
+    mean = mixer(x, batch, 3, orders)
+    ref = sum(mixer(x, batch, 3, o) for o in orders) / 3
+    torch.testing.assert_close(mean, ref)
+    g1, = torch.autograd.grad(mean.square().sum(), x)
+    g2, = torch.autograd.grad(ref.square().sum(), x)
+    torch.testing.assert_close(g1, g2)
+    torch.testing.assert_close(mixer(x, batch, 3, tuple(orders[:1])), mixer(x, batch, 3, orders[0]))
+    if name.startswith("mamba"):
+        assert not torch.allclose(mixer(x, batch, 3, orders[0]), mixer(x, batch, 3, orders[1]))
+        with pytest.raises(ValueError, match="empty list"):
+            mixer(x, batch, 3, [])
+
+
 def test_reverse_within_graphs():
     batch = _batch([3, 2])
     order = torch.tensor([2, 0, 1, 4, 3])
