@@ -56,6 +56,15 @@ def _damage(kind: str, v, ctx: dict) -> dict:
         oob[0] = ctx["n"]
         neg[0] = -1
         out.update(missing_row=v[:-1], float=v.float(), out_of_range=oob, negative=neg, two_dim=v.view(1, -1))
+    elif kind == "order":  # a node ordering: a permutation keeping each graph's nodes together
+        oob, neg, twice = v.clone(), v.clone(), v.clone()
+        oob[0], neg[0], twice[1] = ctx["n"], -1, v[0]
+        out.update(missing_row=v[:-1], float=v.float(), out_of_range=oob, negative=neg, repeated=twice,
+                   graphs_mixed=v.flip(0), two_dim=v.view(1, -1))
+    elif kind == "lengths":  # sequence lengths [S]
+        neg = v.clone()
+        neg[0] = -1
+        out.update(float=v.float(), negative=neg, two_dim=v.view(1, -1))
     elif kind == "heads":  # per-head rows [rows, heads, F]
         out.update(int=v.long(), two_dim=v[:, 0], four_dim=v.unsqueeze(0), missing_head=v[:, :-1])
     elif kind == "size":
@@ -72,8 +81,8 @@ def _cases():
     from graphkit.nn import (AtomEncoder, BondEncoder, EdgeGCNConv, GatedGCNConv, GCNConv, GINConv, GINEConv,
                              GPSBlock, HypergraphConv, LinearAttentionMixer, MambaMixer, SAGEConv, VirtualNode,
                              global_pool)
-    from graphkit.ops import (attention_aggregate, gcn_aggregate, pair_score, scatter, segment, softmax, spmm,
-                              to_dense_batch)
+    from graphkit.ops import (RaggedBatch, attention_aggregate, gcn_aggregate, pair_score, scatter, segment,
+                              softmax, spmm, to_dense_batch)
 
     ei, x = _graph()
     ea = torch.randn(E, F)
@@ -95,6 +104,10 @@ def _cases():
         "GPSBlock": (GPSBlock(F, GINConv(torch.nn.Linear(F, F)), LinearAttentionMixer(F)),
                      dict(x=("x_rows", x), edge_index=("ei", ei), batch=("batch", batch), batch_size=("size", B))),
         "MambaMixer": (MambaMixer(F), dict(x=("x_rows", x), batch=("batch", batch), batch_size=("size", B))),
+        "MambaMixer(order)": (MambaMixer(F, bidirectional=False),
+                              dict(x=("x_rows", x), batch=("batch", batch), batch_size=("size", B),
+                                   order=("order", torch.tensor([2, 0, 1, 5, 3, 4])))),
+        "RaggedBatch.from_lengths": (RaggedBatch.from_lengths, dict(lengths=("lengths", torch.tensor([3, 0, 2])))),
         "LinearAttentionMixer": (LinearAttentionMixer(F), dict(x=("x_rows", x), batch=("batch", batch),
                                                               batch_size=("size", B))),
         "global_pool": (global_pool, dict(x=("x_rows", x), batch=("batch", batch), num_graphs=("size", B))),
@@ -136,9 +149,11 @@ OTHER_DEVICE = torch.device("cuda" if torch.cuda.is_available() else "meta")
 
 
 def _device_cases():
-    """The same calls with one tensor argument on another device than the rest (and the module)."""
+    """The same calls with one tensor argument on another device than the rest (and the module); calls of a
+    single tensor and no module have no other device to disagree with."""
     for name, fn, valid, arg, how, bad in _cases():
-        if how == "list":  # one per argument
+        alone = not isinstance(fn, torch.nn.Module) and sum(isinstance(v, torch.Tensor) for v in valid.values()) == 1
+        if how == "list" and not alone:  # one per argument
             value = valid[arg]
             if isinstance(value, torch.Tensor):
                 yield name, fn, valid, arg, f"on {OTHER_DEVICE.type}, the rest on the CPU", value.to(OTHER_DEVICE)

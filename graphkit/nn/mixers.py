@@ -19,6 +19,9 @@ Order = Tensor | list[Tensor] | tuple[Tensor, ...] | None  # one node ordering, 
 from graphkit.ops import check
 from graphkit.ops.scatter import counts as count_values
 from graphkit.ops import from_dense_batch, scatter, selective_scan, to_dense_batch
+from graphkit.ops.order import check_ordering
+from graphkit.ops.ragged import RaggedBatch
+from graphkit.ops.scan import selective_scan_ragged
 
 
 def check_mixer_input(x: Tensor, batch: Tensor, batch_size: int, channels: int,
@@ -159,6 +162,28 @@ class Mamba(nn.Module):
                            lengths=_prefix_lengths(mask))
         return self.out_proj(y.transpose(1, 2)) * keep
 
+    def forward_ragged(self, rows: Tensor, seqs: RaggedBatch) -> Tensor:
+        """The same layer over sequences stored back to back (``rows: [T, C]`` in ``seqs``' layout, no
+        padding): every projection runs on the ``T`` real rows only; ``[T, C]``."""
+        x, z = self.in_proj(rows).chunk(2, dim=-1)
+        x = F.silu(self._causal_conv(x, seqs.position))  # [T, inner]
+        dt, bmat, cmat = self.x_proj(x).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
+        delta = dt @ self.dt_proj.weight.t()  # [T, inner]
+        y = selective_scan_ragged(x, delta, -torch.exp(self.A_log.float()), bmat, cmat, seqs, self.D.float(), z,
+                                  self.dt_proj.bias.float(), delta_softplus=True)
+        return self.out_proj(y)
+
+    def _causal_conv(self, x: Tensor, position: Tensor) -> Tensor:
+        """The depthwise causal convolution of :meth:`forward` on back-to-back rows: tap ``k`` reads the row
+        ``k`` steps back in the same sequence (nothing before a sequence's start)."""
+        w = self.conv.weight[:, 0]  # [inner, d_conv]; the last tap reads the current step
+        taps = w.size(1)
+        out = torch.addcmul(self.conv.bias, x, w[:, -1])
+        for k in range(1, min(taps, x.size(0))):
+            lagged = F.pad(x[:-k], (0, 0, k, 0)) * (position >= k).unsqueeze(-1).to(x.dtype)
+            out = out + lagged * w[:, -1 - k]
+        return out
+
 
 def reverse_within_graphs(order: Tensor, batch: Tensor, batch_size: int) -> Tensor:
     """The ordering that visits each graph's nodes in the reverse of ``order``."""
@@ -194,6 +219,7 @@ class MambaMixer(nn.Module):
             orders = list(order) if isinstance(order, (list, tuple)) else [order]
             if not orders:
                 raise ValueError("MambaMixer: order is an empty list; give at least one node ordering")
+            check.check_same_device(("x", x), *(("order", o) for o in orders))
         out = _read_in_orders(self.forward_layer, x, batch, batch_size, orders)
         if self.backward_layer is not None:
             reversed_orders = [reverse_within_graphs(o, batch, batch_size) for o in orders]
@@ -202,10 +228,12 @@ class MambaMixer(nn.Module):
 
 
 def _read_in_orders(layer: Mamba, x: Tensor, batch: Tensor, batch_size: int, orders: list[Tensor]) -> Tensor:
-    """The mean over ``orders`` of ``layer`` reading each graph's nodes in that order, every (ordering,
-    graph) pair one sequence of a single batch."""
-    dense, masks = zip(*(to_dense_batch(x, batch, batch_size, order=o) for o in orders))
-    if len(orders) == 1:
-        return from_dense_batch(layer(dense[0], masks[0]), masks[0], orders[0])
-    outs = layer(torch.cat(dense), torch.cat(masks)).split(batch_size)
-    return sum(from_dense_batch(y, m, o) for y, m, o in zip(outs, masks, orders)) / len(orders)
+    """The mean over ``orders`` of ``layer`` reading each graph's nodes in that order: every (ordering, graph)
+    pair is one sequence, all of them back to back without padding (:class:`RaggedBatch`)."""
+    for o in orders:
+        check_ordering(o, batch, x.size(0))
+    nodes = torch.cat(orders) if len(orders) > 1 else orders[0]
+    seqs = RaggedBatch.from_lengths(count_values(batch, batch_size).repeat(len(orders)))
+    y = layer.forward_ragged(x[nodes], seqs)
+    out = y.new_zeros(x.size(0), y.size(1)).index_add_(0, nodes, y)
+    return out / len(orders) if len(orders) > 1 else out

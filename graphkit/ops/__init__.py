@@ -23,9 +23,17 @@ from graphkit.ops.hypergraph import (
                                 hypergraph_propagate,
                                 hypergraph_self_loops,
 )
-from graphkit.ops.order import bfs_order, degree_order, identity_order, inverse_permutation, random_order
+from graphkit.ops.order import (
+                                bfs_order,
+                                check_ordering,
+                                degree_order,
+                                identity_order,
+                                inverse_permutation,
+                                random_order,
+)
 from graphkit.ops.pe import laplacian_pe, random_walk_se
-from graphkit.ops.scan import selective_scan, selective_scan_reference
+from graphkit.ops.ragged import RaggedBatch
+from graphkit.ops.scan import selective_scan, selective_scan_ragged, selective_scan_reference
 from graphkit.ops.scatter import gather, ptr_to_index, scatter, segment, softmax
 from graphkit.ops.sheaf import (
                                 SheafLaplacian,
@@ -45,14 +53,14 @@ from graphkit.ops.spmm import gcn_aggregate, gcn_coefficients, sddmm, spmm
 from graphkit.ops.attention import attention_aggregate, pair_score
 
 __all__ = [
-    "Adjacency", "Graph", "Hypergraph", "SensorGraph", "SheafLaplacian", "SheafStructure",
+    "Adjacency", "Graph", "Hypergraph", "RaggedBatch", "SensorGraph", "SheafLaplacian", "SheafStructure",
     "add_remaining_self_loops", "add_self_loops", "as_adjacency", "as_hypergraph", "attention_aggregate",
-    "bfs_order", "check_edge_index", "check_features", "check_finite", "check_same_device", "clique_expansion",
-    "coalesce", "degree", "degree_order", "fixed_maps", "from_dense_batch", "gather", "gcn_aggregate",
-    "gcn_coefficients", "gcn_norm", "graph_to_hypergraph", "hop_tokens", "hypergraph_propagate",
-    "hypergraph_self_loops", "identity_order", "inverse_permutation", "laplacian_pe", "orthogonal_maps",
-    "orthogonal_param_size", "pair_score", "propagate_nodes", "ptr_to_index", "random_order", "random_walk_se",
-    "remove_self_loops", "reverse_edges", "rw_norm", "scatter", "sddmm", "segment", "selective_scan",
-    "selective_scan_reference", "sheaf_laplacian", "sheaf_structure", "softmax", "spmm", "to_dense_batch",
-    "to_undirected",
+    "bfs_order", "check_edge_index", "check_ordering", "check_features", "check_finite", "check_same_device",
+    "clique_expansion", "coalesce", "degree", "degree_order", "fixed_maps", "from_dense_batch", "gather",
+    "gcn_aggregate", "gcn_coefficients", "gcn_norm", "graph_to_hypergraph", "hop_tokens",
+    "hypergraph_propagate", "hypergraph_self_loops", "identity_order", "inverse_permutation", "laplacian_pe",
+    "orthogonal_maps", "orthogonal_param_size", "pair_score", "propagate_nodes", "ptr_to_index", "random_order",
+    "random_walk_se", "remove_self_loops", "reverse_edges", "rw_norm", "scatter", "sddmm", "segment",
+    "selective_scan", "selective_scan_ragged", "selective_scan_reference", "sheaf_laplacian", "sheaf_structure",
+    "softmax", "spmm", "to_dense_batch", "to_undirected",
 ]

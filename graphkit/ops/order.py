@@ -9,6 +9,7 @@ functions, so a block takes one as an argument instead of a string switch.
 * :func:`random_order`: a uniformly random order inside every graph.
 * :func:`bfs_order`: breadth-first levels from a root per graph (the highest-degree node), then node id.
 * :func:`identity_order`: the nodes as given.
+* :func:`check_ordering`: a named error for anything else passed as an ordering.
 """
 from __future__ import annotations
 
@@ -24,6 +25,20 @@ def _sort_within_graphs(batch: Tensor, key: Tensor) -> Tensor:
     inner = torch.argsort(key, stable=True)
     outer = torch.argsort(batch[inner], stable=True)
     return inner[outer]
+
+
+def check_ordering(order: Tensor, batch: Tensor, num_nodes: int, name: str = "order") -> None:
+    """``order`` is an ordering: a permutation of ``0..num_nodes-1`` that keeps each graph's nodes together,
+    graphs in increasing id (what every function here returns). Raises ValueError naming the problem."""
+    if not check.enabled():
+        return
+    check.check_index(order, num_nodes, num_nodes, name)
+    if num_nodes and bool((torch.bincount(order, minlength=num_nodes) != 1).any()):
+        raise ValueError(f"{name} must be a permutation of the {num_nodes} nodes (each node exactly once)")
+    grouped = batch[order]
+    if num_nodes > 1 and bool((grouped[1:] < grouped[:-1]).any()):
+        raise ValueError(f"{name} must keep each graph's nodes together, graphs in increasing id "
+                         "(batch[order] non-decreasing)")
 
 
 def identity_order(batch: Tensor) -> Tensor:

@@ -10,6 +10,8 @@ drop-in: ``u, delta, z: [B, D, L]``, ``A: [D, N]``, ``B, C: [B, N, L]`` (shared 
 ``D: [D]``, ``delta_bias: [D]`` (added before the optional softplus).
 
 * :func:`selective_scan_reference`: the recurrence step by step (the definition; ``L`` Python steps).
+* :func:`selective_scan_ragged`: the same over sequences of different lengths stored back to back as rows
+  (:class:`~graphkit.ops.ragged.RaggedBatch`: a batch of graphs without padding).
 * :func:`selective_scan`: pure torch, time-major, in place: the plain recurrence when each step's slab is
   wide enough, else a chunked two-level scan (``chunk`` steps inside every chunk at once, then one carry
   per chunk: about ``2 sqrt(L)`` Python steps, no ``exp`` of a positive number, so no overflow). A custom
@@ -27,6 +29,7 @@ import torch.nn.utils.rnn as nn_rnn
 from torch import Tensor
 
 from graphkit import backend
+from graphkit.ops.ragged import RaggedBatch
 
 
 def _prepare(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor | None, z: Tensor | None,
@@ -236,3 +239,49 @@ def selective_scan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D:
         k = min(chunk, length)
     y = _finish(_scan(u, delta, A, B, C, k if k < length else None, lengths if k == length else None), u, D, z)
     return y if mask is None else y * mask
+
+
+def selective_scan_ragged(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, seqs: RaggedBatch,
+                          D: Tensor | None = None, z: Tensor | None = None, delta_bias: Tensor | None = None,
+                          delta_softplus: bool = False) -> Tensor:
+    """:func:`selective_scan` over the sequences of ``seqs`` stored back to back: ``u, delta, z: [T, D]``,
+    ``B, C: [T, N]`` (rows in ``seqs``' layout), ``A: [D, N]``, ``D, delta_bias: [D]``; returns ``[T, D]``.
+
+    On CPU with slabs of at least 256 values per step (the plain recurrence, see :func:`selective_scan`) the
+    rows go straight to the time-major packing and back (two gathers per tensor, nothing padded); otherwise
+    (narrow slabs, CUDA, mamba_ssm's kernel) they are padded to ``[S, D, L_max]`` and scanned with
+    ``lengths``."""
+    if not isinstance(u, Tensor) or u.dim() != 2 or u.size(0) != seqs.num_rows:
+        got = tuple(u.shape) if isinstance(u, Tensor) else type(u).__name__
+        raise ValueError(f"selective scan: u must be [T={seqs.num_rows}, D] (the layout's rows), got {got}")
+    t, d = u.shape
+    for name, x in (("delta", delta), ("z", z)):
+        if x is not None and x.shape != u.shape:
+            raise ValueError(f"selective scan: {name} must match u {tuple(u.shape)}, got {tuple(x.shape)}")
+    if A.dim() != 2 or A.size(0) != d:
+        raise ValueError(f"selective scan: A must be [D={d}, N], got {tuple(A.shape)}")
+    n = A.size(1)
+    for name, x in (("B", B), ("C", C)):
+        if x.shape != (t, n):
+            raise ValueError(f"selective scan: {name} must be [T, N] = {(t, n)}, got {tuple(x.shape)}")
+    for name, x in (("D", D), ("delta_bias", delta_bias)):
+        if x is not None and x.shape != (d,):
+            raise ValueError(f"selective scan: {name} must be [{d}], got {tuple(x.shape)}")
+    plain = (u.device.type == "cpu" and backend.scan_backend(u.device) != "mamba_ssm"
+             and bool(seqs.steps) and seqs.steps[0] * d * n >= _PLAIN_MIN_WIDTH)
+    if not plain:
+        def padded(x: Tensor | None) -> Tensor | None:
+            return None if x is None else seqs.pad(x).transpose(1, 2)
+        y = selective_scan(padded(u), padded(delta), A, padded(B), padded(C), D, padded(z), delta_bias,
+                           delta_softplus, lengths=seqs.lengths)
+        return seqs.unpad(y.transpose(1, 2))
+    if delta_bias is not None:
+        delta = delta + delta_bias
+    if delta_softplus:
+        delta = F.softplus(delta)
+    dtype = torch.promote_types(torch.result_type(u, A), torch.float32)
+    packed = [x.to(dtype)[seqs.to_time_major] for x in (u, delta, B, C)]
+    y = _Scan.apply(*packed[:2], A.to(dtype), *packed[2:], seqs.steps, None)[seqs.from_time_major]
+    if D is not None:
+        y = y + u * D
+    return y * F.silu(z) if z is not None else y

@@ -19,6 +19,7 @@ from graphkit.nn import (
 )
 from graphkit.nn.mixers import reverse_within_graphs
 from graphkit.ops import degree_order, laplacian_pe, random_walk_se, to_dense_batch
+from graphkit.ops.ragged import RaggedBatch
 
 C = 8
 
@@ -148,6 +149,38 @@ def test_several_orderings_give_the_mean_over_them(name):
         assert not torch.allclose(mixer(x, batch, 3, orders[0]), mixer(x, batch, 3, orders[1]))
         with pytest.raises(ValueError, match="empty list"):
             mixer(x, batch, 3, [])
+
+
+@pytest.mark.parametrize("d_conv, expand, bias", [(4, 1, False), (2, 2, True)])
+def test_mamba_on_back_to_back_rows_equals_the_padded_layer(d_conv, expand, bias):
+    """Mamba.forward_ragged (sequences back to back, no padding) against Mamba.forward on the padded batch:
+    outputs, input gradients and every parameter's gradient, float64; sequences shorter than the
+    convolution, an empty one, and both scan routes (wide slabs: time-major; narrow: padded)."""
+    for channels, d_state in ((C, 3), (32, 16)):
+        torch.manual_seed(4)
+        layer = Mamba(channels, d_state=d_state, d_conv=d_conv, expand=expand, bias=bias).double()
+        seqs = RaggedBatch.from_lengths(torch.tensor([1, 6, 0, 2, 9]))
+        rows = torch.randn(seqs.num_rows, channels, dtype=torch.float64, requires_grad=True)
+        out = layer.forward_ragged(rows, seqs)
+        dense = seqs.pad(rows)
+        ref = seqs.unpad(layer(dense, seqs.pad(torch.ones(seqs.num_rows, dtype=torch.bool))))
+        torch.testing.assert_close(out, ref)
+        w = torch.randn_like(out)
+        params = [rows, *layer.parameters()]
+        for a, b in zip(torch.autograd.grad((out * w).sum(), params), torch.autograd.grad((ref * w).sum(), params)):
+            torch.testing.assert_close(a, b)
+
+
+def test_orderings_that_are_not_orderings_are_named():
+    mixer = MambaMixer(C, d_state=4, bidirectional=False)
+    batch = _batch([3, 2])
+    x = torch.randn(5, C)
+    with pytest.raises(ValueError, match="permutation"):
+        mixer(x, batch, 2, torch.tensor([0, 0, 2, 3, 4]))
+    with pytest.raises(ValueError, match="together"):
+        mixer(x, batch, 2, torch.tensor([3, 0, 1, 2, 4]))
+    with pytest.raises(ValueError, match="order"):
+        mixer(x, batch, 2, torch.tensor([0, 1, 2, 3]))
 
 
 def test_reverse_within_graphs():

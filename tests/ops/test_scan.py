@@ -1,5 +1,6 @@
 """Selective scan: the chunked pure-torch scan against the step-by-step recurrence (values and gradients),
-lengths 1, odd lengths and non-multiples of the chunk, and a loop over the plain definition."""
+lengths 1, odd lengths and non-multiples of the chunk, a loop over the plain definition, and the ragged layout
+(sequences back to back, no padding) against padding, PackedSequence and the reference per sequence."""
 from __future__ import annotations
 
 import pytest
@@ -7,6 +8,8 @@ import torch
 
 from graphkit import backend
 from graphkit.ops import selective_scan, selective_scan_reference
+from graphkit.ops.ragged import RaggedBatch
+from graphkit.ops.scan import selective_scan_ragged
 
 
 def _inputs(b, d, n, length, seed, dtype=torch.float64):
@@ -148,3 +151,89 @@ def test_bad_lengths_are_named():
         selective_scan(**x, lengths=torch.tensor([1.0, 2.0]))
     with pytest.raises(ValueError, match="lengths must be integers"):
         selective_scan(**x, lengths=torch.tensor([1, 2, 3]))
+
+
+@pytest.mark.parametrize("lengths", [[5, 0, 11, 1, 8], [7], [3, 3, 3], [0, 0], []])
+def test_ragged_layout_against_padding_and_pack_padded_sequence(lengths):
+    """RaggedBatch: positions and sequence ids row by row, pad/unpad round trip, and its time-major packing
+    equal to torch.nn.utils.rnn.pack_padded_sequence's over the padded rows."""
+    seqs = RaggedBatch.from_lengths(torch.tensor(lengths, dtype=torch.long))
+    want_seq = [s for s, m in enumerate(lengths) for _ in range(m)]
+    want_pos = [t for m in lengths for t in range(m)]
+    assert seqs.sequence.tolist() == want_seq and seqs.position.tolist() == want_pos
+    assert seqs.steps == [sum(m > t for m in lengths) for t in range(max(lengths, default=0))]
+    rows = torch.arange(1.0, seqs.num_rows + 1).unsqueeze(-1).repeat(1, 2)
+    dense = seqs.pad(rows)
+    for s, m in enumerate(lengths):
+        assert dense[s, :m, 0].tolist() == [1.0 + sum(lengths[:s]) + t for t in range(m)]
+        assert (dense[s, m:] == 0).all()
+    assert torch.equal(seqs.unpad(dense), rows)
+    if any(lengths):
+        packed = torch.nn.utils.rnn.pack_padded_sequence(dense[torch.tensor(lengths) > 0].transpose(0, 1),
+                                                         torch.tensor([m for m in lengths if m]),
+                                                         enforce_sorted=False)
+        assert torch.equal(rows[seqs.to_time_major], packed.data)
+        assert packed.batch_sizes.tolist() == seqs.steps
+        assert torch.equal(rows[seqs.to_time_major][seqs.from_time_major], rows)
+
+
+@pytest.mark.parametrize("d, n", [(16, 8), (2, 3)])
+def test_ragged_scan_equals_each_sequence_alone(d, n):
+    """selective_scan_ragged on back-to-back rows: every sequence equals the reference scanned alone, values
+    and gradients of every input (float64). (16, 8): the time-major plain recurrence; (2, 3): the padded
+    chunked route."""
+    lengths = [5, 0, 11, 1, 8]
+    seqs = RaggedBatch.from_lengths(torch.tensor(lengths))
+    t = seqs.num_rows
+    g = torch.Generator().manual_seed(11)
+    x = {k: torch.randn(*shape, generator=g, dtype=torch.float64, requires_grad=True) for k, shape in
+         (("u", (t, d)), ("delta", (t, d)), ("B", (t, n)), ("C", (t, n)), ("z", (t, d)), ("D", (d,)),
+          ("delta_bias", (d,)))}
+    x["A"] = (-torch.rand(d, n, generator=g, dtype=torch.float64) * 4).requires_grad_()
+    out = selective_scan_ragged(seqs=seqs, **x, delta_softplus=True)
+    w = torch.randn_like(out)
+    loss_ref, start = 0, 0
+    for m in lengths:
+        if m:
+            seq = {k: (v[start:start + m].t().unsqueeze(0) if v.dim() == 2 and k != "A" else v) for k, v in x.items()}
+            ref = selective_scan_reference(**seq, delta_softplus=True)[0].t()
+            torch.testing.assert_close(out[start:start + m], ref)
+            loss_ref = loss_ref + (ref * w[start:start + m]).sum()
+        start += m
+    names = sorted(x)
+    got = torch.autograd.grad((out * w).sum(), [x[k] for k in names])
+    want = torch.autograd.grad(loss_ref, [x[k] for k in names])
+    for name, a, b in zip(names, got, want):
+        torch.testing.assert_close(a, b, msg=name)
+    # without the optional inputs, and in float32
+    args = {k: v.detach().float() for k, v in x.items()}
+    for drop in ({"D": None}, {"z": None}, {"delta_bias": None}):
+        full = {**args, **drop}
+        start, y = 0, selective_scan_ragged(seqs=seqs, **full)
+        for m in lengths:
+            seq = {k: (v[start:start + m].t().unsqueeze(0) if v is not None and v.dim() == 2 and k != "A" else v)
+                   for k, v in full.items()}
+            torch.testing.assert_close(y[start:start + m], selective_scan_reference(**seq)[0].t(),
+                                       rtol=1e-4, atol=1e-4)
+            start += m
+
+
+def test_ragged_bad_inputs_are_named():
+    seqs = RaggedBatch.from_lengths(torch.tensor([2, 3]))
+    u = torch.randn(5, 4)
+    ok = dict(u=u, delta=u, A=-torch.ones(4, 2), B=torch.randn(5, 2), C=torch.randn(5, 2), seqs=seqs)
+    for bad, match in (({"u": torch.randn(6, 4)}, "u must be \\[T=5, D\\]"), ({"delta": torch.randn(5, 3)}, "delta"),
+                       ({"A": torch.ones(3, 2)}, "A must be"), ({"B": torch.randn(5, 3)}, "B must be"),
+                       ({"D": torch.ones(3)}, "D must be"), ({"z": torch.randn(4, 4)}, "z must match")):
+        with pytest.raises(ValueError, match=match):
+            selective_scan_ragged(**{**ok, **bad})
+    with pytest.raises(ValueError, match="lengths must be >= 0"):
+        RaggedBatch.from_lengths(torch.tensor([2, -1]))
+    with pytest.raises(TypeError, match="lengths"):
+        RaggedBatch.from_lengths(torch.tensor([2.0]))
+    with pytest.raises(ValueError, match="1-D"):
+        RaggedBatch.from_lengths(torch.tensor([[2]]))
+    with pytest.raises(ValueError, match="5 rows"):
+        seqs.pad(torch.randn(4, 2))
+    with pytest.raises(ValueError, match="dense must be"):
+        seqs.unpad(torch.randn(2, 2, 1))
