@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from torch import Tensor, nn
 
 from graphkit.nn import AtomEncoder, BondEncoder, EdgeGCNConv, GINEConv, VirtualNode, dropout, global_pool, norm_relu_dropout
+from graphkit.nn.linear import Linear
 
 
 @dataclass
@@ -54,7 +55,7 @@ class MolGNN(nn.Module):
         self.bond_encoders = nn.ModuleList(BondEncoder(h) for _ in range(cfg.num_layers))
         if cfg.gnn == "gin":
             self.convs = nn.ModuleList(
-                GINEConv(nn.Sequential(nn.Linear(h, 2 * h), nn.BatchNorm1d(2 * h), nn.ReLU(), nn.Linear(2 * h, h)),
+                GINEConv(nn.Sequential(Linear(h, 2 * h), nn.BatchNorm1d(2 * h), nn.ReLU(), Linear(2 * h, h)),
                          train_eps=True)
                 for _ in range(cfg.num_layers))
         else:

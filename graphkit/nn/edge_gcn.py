@@ -7,6 +7,7 @@ from graphkit.ops import check_edge_index, check_features, check_same_device, de
 from graphkit.ops import trusted
 from graphkit.ops.check import check_width
 from graphkit.ops.check import check_edge_values
+from graphkit.nn.linear import Linear
 from graphkit.nn.messages import add_relu_, gather_add_relu
 
 
@@ -33,7 +34,7 @@ class EdgeGCNConv(nn.Module):
     def __init__(self, channels: int):
         super().__init__()
         self.channels = channels
-        self.linear = nn.Linear(channels, channels)
+        self.linear = Linear(channels, channels)
         self.root_emb = nn.Embedding(1, channels)
         self.reset_parameters()
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from graphkit.nn.dropout import Dropout, norm_relu_dropout
+from graphkit.nn.linear import Linear
 from graphkit.ops import check, scatter
 
 
@@ -28,10 +30,10 @@ class GatedGCNConv(nn.Module):
     def __init__(self, channels: int, dropout: float = 0.0, batch_norm: bool = True, residual: bool = True,
                  eps: float = 1e-6):
         super().__init__()
-        self.A, self.B, self.C, self.D, self.E = (nn.Linear(channels, channels) for _ in range(5))
+        self.A, self.B, self.C, self.D, self.E = (Linear(channels, channels) for _ in range(5))
         self.bn_h = nn.BatchNorm1d(channels) if batch_norm else nn.Identity()
         self.bn_e = nn.BatchNorm1d(channels) if batch_norm else nn.Identity()
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.residual, self.eps = residual, eps
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
@@ -49,8 +51,9 @@ class GatedGCNConv(nn.Module):
         num = scatter(gate * self.B(x)[src], dst, x.size(0), "sum")
         den = scatter(gate, dst, x.size(0), "sum")
         h = self.A(x) + num / (den + self.eps)
-        h = self.dropout(torch.relu(self.bn_h(h)))
-        e = self.dropout(torch.relu(self.bn_e(e)))
+        # dropout(relu(bn(.))) fused, masks drawn as bits on CPU (graphkit.nn.dropout)
+        h = norm_relu_dropout(h, self.bn_h, self.dropout.p, self.training)
+        e = norm_relu_dropout(e, self.bn_e, self.dropout.p, self.training)
         if self.residual:
             h, e = h + x, e + edge_attr
         return h, e

@@ -5,6 +5,8 @@ import torch
 from torch import Tensor, nn
 
 from graphkit.ops import Adjacency, as_adjacency, check_features, check_same_device, gcn_aggregate, spmm
+from graphkit.nn.linear import Linear
+from graphkit.ops.linear import linear
 from graphkit.ops.adjacency import Graph
 
 
@@ -52,7 +54,7 @@ class GCNConv(nn.Module):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.improved, self.cached = improved, cached
         self.add_self_loops, self.normalize = add_self_loops, normalize
-        self.lin = nn.Linear(in_channels, out_channels, bias=False)
+        self.lin = Linear(in_channels, out_channels, bias=False)
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
         self._cached_adj: Adjacency | None = None
         self.reset_parameters()
@@ -85,7 +87,7 @@ class GCNConv(nn.Module):
                 self._cached_adj = adj
         if self.out_channels > self.in_channels:
             # aggregate the narrower features; the bias rides along in addmm
-            return torch.nn.functional.linear(self.propagate(adj, x), self.lin.weight, self.bias)
+            return linear(self.propagate(adj, x), self.lin.weight, self.bias)
         out = self.propagate(adj, self.lin(x))
         # the product's output is a fresh tensor that no backward saved: add the bias in place
         if self.bias is None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from graphkit.nn.dropout import Dropout
 from graphkit.nn.gated_gcn import GatedGCNConv
+from graphkit.nn.linear import Linear
 from graphkit.ops import check
 from graphkit.ops.adjacency import Graph
 
@@ -48,10 +50,11 @@ class GPSBlock(nn.Module):
         self.local_residual_inside = isinstance(local, GatedGCNConv) and local.residual
         self.norm_local = _norm(norm, channels) if local is not None else None
         self.norm_global = _norm(norm, channels) if mixer is not None else None
-        self.mlp = nn.Sequential(nn.Linear(channels, mlp_ratio * channels), nn.ReLU(), nn.Dropout(dropout),
-                                 nn.Linear(mlp_ratio * channels, channels), nn.Dropout(dropout))
+        # graphkit's Dropout: the same function, masks drawn as bits on CPU (parameter keys mlp.0 / mlp.3 as before)
+        self.mlp = nn.Sequential(Linear(channels, mlp_ratio * channels), nn.ReLU(), Dropout(dropout),
+                                 Linear(mlp_ratio * channels, channels), Dropout(dropout))
         self.norm_out = _norm(norm, channels)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: Tensor, edge_index: Graph, batch: Tensor, batch_size: int,
                 edge_attr: Tensor | None = None,

@@ -171,6 +171,38 @@ def test_gated_gcn_dense_reference():
         conv(x, ei, e[:3])
 
 
+def test_gated_gcn_training_mode_is_batch_norm_relu_then_one_dropout():
+    """In training, each stream is dropout(relu(batch_norm(.))) with the batch's statistics, then the residual:
+    kept entries equal the reference scaled once by 1 / (1 - p), about p of the positive ones are dropped,
+    and the running statistics move exactly as the batch norms' own would (float64)."""
+    import copy
+
+    torch.manual_seed(5)
+    p = 0.25
+    conv = GatedGCNConv(16, dropout=p).double().train()
+    twin = copy.deepcopy(conv)
+    n, m = 300, 1200
+    x = torch.randn(n, 16, dtype=torch.float64)
+    ei = torch.randint(0, n, (2, m))
+    e = torch.randn(m, 16, dtype=torch.float64)
+    h, e_out = conv(x, ei, e)
+    src, dst = ei
+    pre_e = twin.D(x)[dst] + twin.E(x)[src] + twin.C(e)
+    gate = torch.sigmoid(pre_e)
+    num = torch.zeros(n, 16, dtype=torch.float64).index_add_(0, dst, gate * twin.B(x)[src])
+    den = torch.zeros(n, 16, dtype=torch.float64).index_add_(0, dst, gate)
+    pre_h = twin.A(x) + num / (den + 1e-6)
+    for out, ref in ((h - x, torch.relu(twin.bn_h(pre_h))), (e_out - e, torch.relu(twin.bn_e(pre_e)))):
+        kept = out != 0
+        torch.testing.assert_close(out[kept], ref[kept] / (1 - p))
+        assert (ref[~kept] >= 0).all()
+        dropped = (~kept & (ref > 0)).sum() / (ref > 0).sum()
+        assert abs(float(dropped) - p) < 0.03
+    for a, b in ((conv.bn_h, twin.bn_h), (conv.bn_e, twin.bn_e)):
+        torch.testing.assert_close(a.running_mean, b.running_mean)
+        torch.testing.assert_close(a.running_var, b.running_var)
+
+
 def test_hop_tokens_dense_reference():
     x = torch.randn(6, 3)
     ei = torch.tensor([[0, 1, 2, 3, 4, 1], [1, 2, 3, 4, 0, 0]])
