@@ -14,14 +14,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-Order = Tensor | list[Tensor] | tuple[Tensor, ...] | None  # one node ordering, several (averaged) or none
-
 from graphkit.ops import check
 from graphkit.ops.scatter import counts as count_values
 from graphkit.ops import from_dense_batch, scatter, selective_scan, to_dense_batch
 from graphkit.ops.order import check_ordering
 from graphkit.ops.ragged import RaggedBatch
 from graphkit.ops.scan import selective_scan_ragged
+
+Order = Tensor | list[Tensor] | tuple[Tensor, ...] | None  # one node ordering, several (averaged) or none
 
 
 def check_mixer_input(x: Tensor, batch: Tensor, batch_size: int, channels: int,
@@ -233,7 +233,9 @@ def _read_in_orders(layer: Mamba, x: Tensor, batch: Tensor, batch_size: int, ord
     for o in orders:
         check_ordering(o, batch, x.size(0))
     nodes = torch.cat(orders) if len(orders) > 1 else orders[0]
-    seqs = RaggedBatch.from_lengths(count_values(batch, batch_size).repeat(len(orders)))
+    # the same layout for every layer (and both directions) of a forward pass: built once per batch vector
+    seqs = check.remembered(batch, f"ragged layout {batch_size} x {len(orders)}", lambda: RaggedBatch.from_lengths(
+        count_values(batch, batch_size).repeat(len(orders))))
     y = layer.forward_ragged(x[nodes], seqs)
     out = y.new_zeros(x.size(0), y.size(1)).index_add_(0, nodes, y)
     return out / len(orders) if len(orders) > 1 else out

@@ -55,8 +55,9 @@ def _prepare(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tenso
 
 
 def _finish(y: Tensor, u: Tensor, D: Tensor | None, z: Tensor | None) -> Tensor:
+    """``(y + D u) * silu(z)``, channels on dim 1 of ``[B, D, L]`` or last of ``[T, D]`` rows."""
     if D is not None:
-        y = y + u * D.view(1, -1, 1)
+        y = y + u * (D.view(1, -1, 1) if y.dim() == 3 else D)
     if z is not None:
         y = y * F.silu(z)
     return y
@@ -282,6 +283,4 @@ def selective_scan_ragged(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Ten
     dtype = torch.promote_types(torch.result_type(u, A), torch.float32)
     packed = [x.to(dtype)[seqs.to_time_major] for x in (u, delta, B, C)]
     y = _Scan.apply(*packed[:2], A.to(dtype), *packed[2:], seqs.steps, None)[seqs.from_time_major]
-    if D is not None:
-        y = y + u * D
-    return y * F.silu(z) if z is not None else y
+    return _finish(y, u, D, z)

@@ -266,3 +266,21 @@ def test_to_dense_batch_feeds_mixers_in_order():
     x = torch.arange(5.0).view(5, 1).expand(5, C)
     dense, mask = to_dense_batch(x, batch, 2, order=torch.tensor([1, 0, 4, 2, 3]))
     assert dense[0, :, 0].tolist() == [1, 0, 0] and dense[1, :, 0].tolist() == [4, 2, 3]
+
+
+def test_ragged_layout_is_built_once_per_batch_vector(monkeypatch):
+    """Every Mamba layer of a forward pass reads the same graphs: the layout is built once per batch vector
+    (and again after the vector is written in place)."""
+    calls = []
+    build = RaggedBatch.from_lengths
+    monkeypatch.setattr(RaggedBatch, "from_lengths", staticmethod(lambda lengths: calls.append(1) or build(lengths)))
+    mixer = MambaMixer(C, d_state=4, bidirectional=True)
+    batch = _batch([3, 2])
+    x = torch.randn(5, C)
+    for _ in range(3):
+        mixer(x, batch, 2, degree_order(_ring([3, 2]), batch, 5, random_ties=True))
+    assert len(calls) == 1
+    mixer(x, batch, 2, [torch.arange(5), torch.arange(5)])  # two orderings: another layout
+    batch.add_(0)
+    mixer(x, batch, 2, None)
+    assert len(calls) == 3
