@@ -6,8 +6,9 @@
 For each ``runs/<recipe>/`` it copies ``results.json`` (finished experiments) to
 ``docs/reproductions/<recipe>.json`` (config, per-epoch curves, summary,
 versions, hardware; never checkpoints or data). Unfinished experiments get a
-``<recipe>.partial.json`` with the runs finished so far and the progress of the
-one in flight. It then rewrites the generated table in docs/reproductions.md.
+``<recipe>.partial.json`` with the runs finished so far (each run's whole result) and the progress of the
+one in flight; ``scripts/restore_progress.py`` turns it back into an experiment folder that ``--resume``
+continues. It then rewrites the generated table in docs/reproductions.md.
 With ``--recipe`` it collects that one recipe (from ``--run-dir`` when the run was made with ``--out``
 elsewhere) and replaces only its row.
 """
@@ -49,8 +50,10 @@ def partial(exp: Path, lower_is_better: bool) -> dict:
         res = run / "results.json"
         if res.exists():
             r = json.loads(res.read_text())
+            # the whole result (curves included): scripts/restore_progress.py rebuilds the run from it on a
+            # machine that lacks runs/, so a finished seed is never trained twice
             done.append({"name": run.name, "selected": r["selected"], "epochs_run": r["epochs_run"],
-                         "seconds_per_epoch": r["seconds_per_epoch"]})
+                         "seconds_per_epoch": r["seconds_per_epoch"], "result": r})
         elif (run / "log.csv").exists():
             rows = list(csv.DictReader((run / "log.csv").open()))
             if rows:

@@ -85,7 +85,13 @@ def summarize(results: list[dict[str, Any]], metric_name: str, select: str) -> d
     if extra:
         out["details"] = extra
     out["seconds_per_epoch"] = statistics.fmean(r["seconds_per_epoch"] for r in results)
-    out["train_seconds_per_epoch"] = statistics.fmean(r["train_seconds_per_epoch"] for r in results)
+    # a run restored from a progress JSON written before whole results were kept lacks the train/eval split
+    train = [r["train_seconds_per_epoch"] for r in results if "train_seconds_per_epoch" in r]
+    if train:
+        out["train_seconds_per_epoch"] = statistics.fmean(train)
+    restored = [r["name"] for r in results if "restored" in r]
+    if restored:
+        out["restored_runs"] = restored
     return out
 
 

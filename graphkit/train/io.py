@@ -235,7 +235,8 @@ def plot_curves(path: Path, runs: list[list[dict[str, Any]]], metric: str, title
                               label=split if i == 0 else None)
     ax_loss.set(xlabel="epoch", ylabel="training loss", title="loss")
     ax_score.set(xlabel="epoch", ylabel=metric, title=f"{metric} (solid valid, dotted test)")
-    ax_score.legend()
+    if ax_score.get_legend_handles_labels()[0]:  # runs restored without their curves draw nothing
+        ax_score.legend()
     fig.suptitle(title)
     fig.tight_layout()
     buf = io.BytesIO()
