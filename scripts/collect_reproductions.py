@@ -110,8 +110,11 @@ def recipe_row(name: str, exp: Path) -> str | None:
     want = p["config"]["folds"] or p["config"]["seeds"]
     if not spe:
         return f"| {name} | - | {pub} | - | 0 | - | - | - | - | **partial**: not started |"
-    return (f"| {name} | {_pm(vals)} | {pub} | - | {len(p['finished_runs'])} of {want} | - | "
-            f"{statistics.fmean(spe):.2f} | - | - | **partial**: {prog or 'no run finished'} |")
+    done = len(p["finished_runs"])
+    epochs = _range([r["epochs_run"] for r in p["finished_runs"]]) if done else "-"
+    status = prog or f"{done} of {want} finished, none in progress"
+    return (f"| {name} | {_pm(vals)} | {pub} | - | {done} of {want} | {epochs} | "
+            f"{statistics.fmean(spe):.2f} | - | - | **partial**: {status} |")
 
 
 def _replace_between(text: str, start: str, end: str, body: str) -> str:

@@ -72,6 +72,20 @@ def test_a_recipe_without_a_row_is_appended_and_a_partial_run_reports_its_progre
     assert (tmp_path / "docs" / "mutag-gin.partial.json").exists()
 
 
+def test_a_partial_experiment_between_runs_counts_its_finished_runs(collect, tmp_path):
+    exp = tmp_path / "runs" / "cora-gcn"
+    exp.mkdir(parents=True)
+    (exp / "config.json").write_text(json.dumps({"train": {"epochs": 200, "select": "valid"}, "seeds": 10,
+                                                 "folds": 0}))
+    for k, (test, epochs) in enumerate([(0.80, 100), (0.82, 140)]):
+        (exp / f"run-seed0{k}").mkdir()
+        (exp / f"run-seed0{k}" / "results.json").write_text(json.dumps(
+            {"selected": {"epoch": 50, "valid": 0.8, "test": test}, "epochs_run": epochs, "seconds_per_epoch": 0.5}))
+    row = collect.collect_one("cora-gcn", exp)
+    assert row == ("| cora-gcn | 0.8100 ± 0.0141 | 0.815 | - | 2 of 10 | 100-140 | 0.50 | - | - | "
+                   "**partial**: 2 of 10 finished, none in progress |")
+
+
 def test_unknown_recipe_and_empty_folder_are_named(collect, tmp_path):
     with pytest.raises(SystemExit, match="unknown recipe 'no-such'"):
         collect.collect_one("no-such", tmp_path)
