@@ -148,8 +148,8 @@ def trusted_cache_load():
     from torch_geometric.data.data import Data, DataEdgeAttr, DataTensorAttr
     from torch_geometric.data.storage import GlobalStorage
 
-    allowed = [Data, DataEdgeAttr, DataTensorAttr, GlobalStorage,
-               np.core.multiarray._reconstruct, np.ndarray, np.dtype]
+    core = getattr(np, "_core", None) or np.core  # numpy 2 deprecates the numpy.core alias
+    allowed = [Data, DataEdgeAttr, DataTensorAttr, GlobalStorage, core.multiarray._reconstruct, np.ndarray, np.dtype]
     allowed += [type(np.dtype(t)) for t in ("int64", "int32", "float32", "float64", "bool", "uint8")]
     unrestricted = torch.load
 
