@@ -130,16 +130,21 @@ def test_forecast_training_through_the_cli_on_a_dcrnn_fixture(tmp_path, capsys):
     assert len(sel["test_mae_per_horizon"]) == 12 and set(sel["test_tgcn"]) >= {"accuracy", "r2"}
     assert sel["test"] == sel["test_mae"] and res["summary"]["metric"] == "mae"
     assert len(res["summary"]["details"]["test_rmse_per_horizon"]) == 12
-    # an interrupted run (checkpoint after epoch 1) continues to the same numbers
+    # an interrupted run (checkpoint after epoch 1) continues to the same numbers, also when it goes on scoring
+    # the test split only at newly selected epochs
     assert main(args[:6] + ["1"] + args[7:] + ["--out", str(tmp_path / "b")]) == 0
     (tmp_path / "b" / "results.json").unlink()
     (tmp_path / "b" / "run-seed00" / "results.json").unlink()
     cfg = json.loads((tmp_path / "b" / "config.json").read_text())
     cfg["train"]["epochs"] = 3
     (tmp_path / "b" / "config.json").write_text(json.dumps(cfg))
-    assert main(args + ["--out", str(tmp_path / "b"), "--resume"]) == 0
+    assert main(args + ["--out", str(tmp_path / "b"), "--resume", "--train.eval_test", "selected"]) == 0
     res_b = json.loads((tmp_path / "b" / "results.json").read_text())
     assert [h["loss"] for h in res_b["runs"][0]["history"]] == [h["loss"] for h in res["runs"][0]["history"]]
+    assert res_b["runs"][0]["selected"] == res["runs"][0]["selected"]
+    hist = res_b["runs"][0]["history"]  # test scored where the validation MAE hit a new low (epoch 1: every)
+    assert [("test_mae" in h) for h in hist] == [i == 0 or h["valid"] < min(g["valid"] for g in hist[:i])
+                                                 for i, h in enumerate(hist)]
     assert main(["train", "--model", "tgcn", "--dataset", "metr-la", "--data-root", str(tmp_path / "data"),
                  "--train.protocol", "lstm", "--out", str(tmp_path / "c")]) == 2
     assert "train.protocol must be one of" in capsys.readouterr().err and not (tmp_path / "c").exists()

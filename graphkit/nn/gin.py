@@ -156,11 +156,10 @@ class GINEConv(_GINBase):
             raise ValueError(f"edge_attr has {edge_attr.size(-1)} features but x has {x_src.size(-1)}; "
                              "set GINEConv(edge_dim=...) to map edge features to the node size")
         if isinstance(edge_index, Tensor):
-            check_edge_index(edge_index, num[0], num[1])
             src, dst = edge_index[0].long(), edge_index[1].long()
             # Edge order plus a target index: one pass, no sort.
             msg = gather_add_relu(x_src, src, edge_attr)
-            out = trusted.scatter(msg, dst, num[1], "sum")  # indices checked just above
+            out = trusted.scatter(msg, dst, num[1], "sum")  # indices checked above
         else:
             # An Adjacency is sorted by target (and was validated when built):
             # gather in CSR order and reduce contiguous segments.

@@ -25,6 +25,7 @@ Loss = Literal["auto", "masked-mae", "sse", "l1"]
 Protocol = Literal["auto", "dcrnn", "astgcn", "stgcn", "tgcn"]
 Covariates = Literal["auto", "none", "tod", "tod+dow"]
 Task = Literal["auto", "multiclass", "binary", "regression"]
+EvalTest = Literal["every", "selected"]
 
 
 @dataclass
@@ -65,6 +66,11 @@ class TrainConfig:
     # "valid": test at the best validation epoch; "valid-loss"; "last"; "mean-curve" (GIN);
     # "test": the best test epoch (T-GCN's protocol; optimistic by construction)
     select: Select = "valid"
+    # "every": score the test split every epoch (test curves); "selected": only on the epochs that become the
+    # selected one under select "valid" / "valid-loss" (the reported test score is the same, one evaluation pass
+    # fewer on every other epoch; their history rows carry no test score). Tasks that score every split from one
+    # forward pass (full-graph node and link tasks) score test every epoch either way.
+    eval_test: EvalTest = "every"
     patience: int = 0  # stop after this many epochs without a better validation score; 0 = never
     loss_window: int = 0  # Kipf & Welling: stop when valid loss exceeds the mean of the last N; 0 = off
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:1" ...
@@ -96,6 +102,10 @@ class TrainConfig:
             except RuntimeError:
                 raise ValueError(f"train.device={self.device!r} is not a device: use 'auto', 'cpu', 'cuda' or "
                                  "'cuda:N'") from None
+        if self.eval_test == "selected" and self.select not in ("valid", "valid-loss"):
+            raise ValueError(f"train.eval_test='selected' scores the test split only at the selected epoch, which "
+                             f"needs train.select 'valid' or 'valid-loss' (got {self.select!r}: that rule reads "
+                             "every epoch's test score); use train.eval_test='every'")
         self.fanouts = as_tuple(self.fanouts, field_types(TrainConfig)["fanouts"], "train.fanouts")
         if any(f == 0 or f < -1 for f in self.fanouts):
             raise ValueError(f"train.fanouts must be neighbours per hop (each >= 1, or -1 for all), e.g. 15,10,5; "

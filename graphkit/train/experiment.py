@@ -189,7 +189,8 @@ def _check_out(out: Path, cfg: ExperimentConfig, resume: bool) -> None:
     for key in ("seeds", "folds"):  # adding seeds to a finished experiment is fine
         old.pop(key, None)
         new.pop(key, None)
-    for key in ("device", "threads", "num_workers", "collate", "parallel_runs"):  # where, not what it computes
+    # where it runs, not what it computes; eval_test only decides on which epochs the test split is also scored
+    for key in ("device", "threads", "num_workers", "collate", "parallel_runs", "eval_test"):
         old.get("train", {}).pop(key, None)
         new["train"].pop(key, None)
     if old != new:

@@ -230,9 +230,9 @@ def plot_curves(path: Path, runs: list[list[dict[str, Any]]], metric: str, title
         ep = [h["epoch"] for h in hist]
         ax_loss.plot(ep, [h["loss"] for h in hist], lw=0.8, color=f"C{i % 10}")
         for split, style in (("valid", "-"), ("test", ":")):
-            if hist and split in hist[0]:
-                ax_score.plot(ep, [h[split] for h in hist], style, lw=0.8, color=f"C{i % 10}",
-                              label=split if i == 0 else None)
+            scored = [(h["epoch"], h[split]) for h in hist if split in h]  # eval_test="selected": test on some
+            if scored:
+                ax_score.plot(*zip(*scored), style, lw=0.8, color=f"C{i % 10}", label=split if i == 0 else None)
     ax_loss.set(xlabel="epoch", ylabel="training loss", title="loss")
     ax_score.set(xlabel="epoch", ylabel=metric, title=f"{metric} (solid valid, dotted test)")
     if ax_score.get_legend_handles_labels()[0]:  # runs restored without their curves draw nothing

@@ -159,6 +159,7 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
     # DDP and torch.compile wrap the same parameters: checkpoints keep saving the plain module's state
     runner = distributed.wrap(model, device)
     runner = torch.compile(runner) if cfg.compile else runner
+    test_when_selected = cfg.eval_test == "selected" and rule in ("valid", "valid-loss")
     epochs = range(start, cfg.epochs + 1)
     if progress:
         epochs = io.progress(epochs, 1, run_dir.name, total=cfg.epochs, initial=start - 1)
@@ -173,7 +174,8 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
             diverged = {"epoch": epoch, "loss": loss, "what": "loss" if not math.isfinite(loss) else "weights"}
             log(f"{run_dir.name}: training diverged at epoch {epoch} (non-finite {diverged['what']}); stopping")
             break
-        scores = task.evaluate(runner, progress)
+        scores = task.evaluate(runner, progress, test_needed=_becomes_selected(history, epoch, metric, rule)
+                               if test_when_selected else None)
         if "valid_loss" in scores and cfg.loss_window > 0:  # Kipf & Welling's rule reads loss + L2 term
             scores["valid_loss"] += l2_penalty(model, optim_cfg)
         if scheduler is not None:
@@ -214,6 +216,12 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
     if main:
         io.write_json(run_dir / RESULT, result)
     return result
+
+
+def _becomes_selected(history: list[dict[str, Any]], epoch: int, metric: Metric,
+                      rule: str) -> Callable[[dict[str, Any]], bool]:
+    """Whether ``epoch``, with the validation scores given, would be the one :func:`select` reports."""
+    return lambda scores: select(history + [{"epoch": epoch, **scores}], metric, rule)["epoch"] == epoch
 
 
 def _weights_finite(model: torch.nn.Module) -> bool:

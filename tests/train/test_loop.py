@@ -279,3 +279,68 @@ def test_resume_accepts_list_settings_saved_as_text(tmp_path):
     cfg.model_cfg["channels"] = (32, 16, 64)
     with pytest.raises(ValueError, match="model_cfg.channels"):
         _check_out(tmp_path, cfg, resume=True)
+
+
+def test_becomes_selected_follows_select_first_on_ties():
+    from graphkit.train.loop import _becomes_selected
+
+    h = _hist([0.1, 0.5], losses=[1.0, 0.7])
+    assert _becomes_selected(h, 3, Accuracy(), "valid")({"valid": 0.6})
+    assert not _becomes_selected(h, 3, Accuracy(), "valid")({"valid": 0.5})  # a tie keeps the earlier epoch
+    assert not _becomes_selected(h, 3, Accuracy(), "valid")({"valid": float("nan")})
+    assert _becomes_selected(h, 3, Accuracy(), "valid-loss")({"valid": 0.0, "valid_loss": 0.6})
+    assert not _becomes_selected(h, 3, Accuracy(), "valid-loss")({"valid": 0.9, "valid_loss": 0.7})
+    assert _becomes_selected([], 1, Accuracy(), "valid")({"valid": 0.0})  # the first epoch is always selected
+
+
+def test_splits_to_score_puts_test_last_and_asks_before_scoring_it():
+    from graphkit.train.tasks.scoring import splits_to_score
+
+    scores: dict = {}
+    asked = []
+
+    def test_needed(so_far):
+        asked.append(dict(so_far))
+        return so_far["valid"] > 0.5
+
+    names = splits_to_score(["train", "test", "valid"], False, scores, test_needed)
+    assert next(names) == "valid"
+    scores["valid"] = 0.7
+    assert list(names) == ["test"] and asked == [{"valid": 0.7}]
+    scores["valid"] = 0.2
+    assert list(splits_to_score(["train", "test", "valid"], True, scores, test_needed)) == ["train", "valid"]
+    assert list(splits_to_score(["train", "valid", "test"], False, scores, None)) == ["valid", "test"]
+
+
+def test_eval_test_selected_reports_the_same_runs_and_skips_test_elsewhere(tmp_path, monkeypatch):
+    """Scoring test only at newly selected epochs changes nothing reported, and really skips the other passes."""
+    from graphkit.train.tasks.graph import GraphTask
+
+    loaded = graph_classification(num_graphs=120, seed=0)
+    build = lambda: GIN(GINConfig(loaded.num_features, 2, hidden=16, num_layers=3))  # noqa: E731
+    scored: list[str] = []
+    predict = GraphTask.predict
+
+    def counting(self, model, name, progress=False):
+        scored.append(name)
+        return predict(self, model, name, progress)
+
+    monkeypatch.setattr(GraphTask, "predict", counting)
+    reports = {}
+    for how in ("every", "selected"):
+        cfg = ExperimentConfig(model="gin", dataset="synthetic", seeds=1)
+        cfg.train.epochs, cfg.train.eval_test, cfg.optim.lr = 8, how, 0.05
+        scored.clear()
+        reports[how] = run_experiment(cfg, loaded, build, tmp_path / how, progress=False, log=lambda s: None)
+        reports[how]["scored"] = list(scored)
+    every, sel = reports["every"]["runs"][0], reports["selected"]["runs"][0]
+    assert sel["selected"] == every["selected"] and sel["selected_epoch"] == every["selected_epoch"]
+    assert [h["loss"] for h in sel["history"]] == [h["loss"] for h in every["history"]]
+    improved = [h["epoch"] for i, h in enumerate(every["history"])
+                if all(h["valid"] > g["valid"] for g in every["history"][:i])]
+    assert [h["epoch"] for h in sel["history"] if "test" in h] == improved
+    assert reports["every"]["scored"].count("test") == 8
+    assert reports["selected"]["scored"].count("test") == len(improved) < 8  # else the test proves nothing
+    assert (tmp_path / "selected" / "curves.png").exists()
+    with pytest.raises(ValueError, match="eval_test"):
+        TrainConfig(select="last", eval_test="selected")

@@ -10,6 +10,7 @@ from graphkit.data.bundle import Loaded
 from graphkit.train.config import TrainConfig
 from graphkit.train.tasks.precision import Precision
 from graphkit.train.tasks.progress import batch_progress
+from graphkit.train.tasks.scoring import TestNeeded, splits_to_score
 
 
 class ForecastTask:
@@ -74,14 +75,14 @@ class ForecastTask:
             ys.append(y.cpu())
         return torch.cat(ys), torch.cat(preds)
 
-    def evaluate(self, model, progress: bool = False) -> dict[str, Any]:
-        """Masked MAE / RMSE / MAPE per horizon in original units (and T-GCN's metrics) per split."""
+    def evaluate(self, model, progress: bool = False,
+                 test_needed: TestNeeded | None = None) -> dict[str, Any]:
+        """Masked MAE / RMSE / MAPE per horizon in original units (and T-GCN's metrics) per split; with
+        ``test_needed``, the test split only when ``test_needed(scores so far)`` says so."""
         from graphkit.metrics import ForecastErrors, tgcn_metrics
 
         scores: dict[str, Any] = {}
-        for name in self.split:
-            if name == "train" and not self.cfg.eval_train:
-                continue
+        for name in splits_to_score(self.split, self.cfg.eval_train, scores, test_needed):
             y, pred = self.predict(model, name, progress)
             errors = ForecastErrors(self.null)
             errors.update(pred, y)

@@ -14,6 +14,7 @@ from graphkit.train.config import TrainConfig
 from graphkit.train.tasks.losses import loss_fn
 from graphkit.train.tasks.precision import Precision
 from graphkit.train.tasks.progress import batch_progress
+from graphkit.train.tasks.scoring import TestNeeded, splits_to_score
 
 
 class GraphTask:
@@ -83,12 +84,12 @@ class GraphTask:
             ys.append(self._targets(batch).cpu())
         return distributed.gather(torch.cat(ys)), distributed.gather(torch.cat(outs))
 
-    def evaluate(self, model, progress: bool = False) -> dict[str, float]:
-        """Scores on every split (and the validation loss); under DDP, gathered from all ranks."""
-        scores = {}
-        for name in self.split:
-            if name == "train" and not self.cfg.eval_train:
-                continue
+    def evaluate(self, model, progress: bool = False,
+                 test_needed: TestNeeded | None = None) -> dict[str, float]:
+        """Scores on every split (and the validation loss); under DDP, gathered from all ranks. With
+        ``test_needed``, the test split is scored last and only when ``test_needed(scores so far)`` says so."""
+        scores: dict[str, float] = {}
+        for name in splits_to_score(self.split, self.cfg.eval_train, scores, test_needed):
             y, out = self.predict(model, name, progress)
             scores[name] = self.metric(y, out)
             if name == "valid":

@@ -11,6 +11,7 @@ from graphkit.ops import as_adjacency, to_undirected
 from graphkit.train.config import TrainConfig
 from graphkit.train.tasks.precision import Precision
 from graphkit.train.tasks.progress import batch_progress
+from graphkit.train.tasks.scoring import TestNeeded
 
 
 class LinkTask:
@@ -55,8 +56,9 @@ class LinkTask:
         return float(total) / max(count, 1)
 
     @torch.no_grad()
-    def evaluate(self, model, progress: bool = False) -> dict[str, float]:
-        """The official link metric (e.g. Hits@K) on every split."""
+    def evaluate(self, model, progress: bool = False, test_needed: TestNeeded | None = None) -> dict[str, float]:
+        """The official link metric (e.g. Hits@K) on every split (test too: scoring it is one ``score`` call on
+        embeddings computed once, so ``test_needed`` is not consulted)."""
         model.eval()
         z = model.encode(self.x, self.adj)
         names = ("train", "valid", "test") if self.cfg.eval_train else ("valid", "test")

@@ -12,6 +12,7 @@ from graphkit.train.config import TrainConfig
 from graphkit.train.tasks.losses import loss_fn
 from graphkit.train.tasks.precision import Precision
 from graphkit.train.tasks.progress import batch_progress
+from graphkit.train.tasks.scoring import TestNeeded, splits_to_score
 
 
 class NodeTask:
@@ -102,14 +103,14 @@ class NodeTask:
         return torch.cat(outs)
 
     @torch.no_grad()
-    def evaluate(self, model, progress: bool = False) -> dict[str, float]:
-        """Scores (and losses) on every split, full graph, no gradients."""
+    def evaluate(self, model, progress: bool = False, test_needed: TestNeeded | None = None) -> dict[str, float]:
+        """Scores (and losses) on every split, full graph, no gradients. ``test_needed`` (the test split only
+        when it says so) applies to sampled evaluation; one full-graph forward pass scores every split anyway."""
         model.eval()
         if not isinstance(self.x, Tensor):
-            scores = {}
-            for name, idx in self.split.items():
-                if name == "train" and not self.eval_train:
-                    continue
+            scores: dict[str, float] = {}
+            for name in splits_to_score(self.split, self.eval_train, scores, test_needed):
+                idx = self.split[name]
                 out = self._sampled_outputs(model, idx)
                 scores[name] = self.metric(self.y[idx], out)
                 if name == "valid":
