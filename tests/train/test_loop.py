@@ -299,16 +299,16 @@ def test_splits_to_score_puts_test_last_and_asks_before_scoring_it():
     scores: dict = {}
     asked = []
 
-    def test_needed(so_far):
+    def wants_test(so_far):
         asked.append(dict(so_far))
         return so_far["valid"] > 0.5
 
-    names = splits_to_score(["train", "test", "valid"], False, scores, test_needed)
+    names = splits_to_score(["train", "test", "valid"], False, scores, wants_test)
     assert next(names) == "valid"
     scores["valid"] = 0.7
     assert list(names) == ["test"] and asked == [{"valid": 0.7}]
     scores["valid"] = 0.2
-    assert list(splits_to_score(["train", "test", "valid"], True, scores, test_needed)) == ["train", "valid"]
+    assert list(splits_to_score(["train", "test", "valid"], True, scores, wants_test)) == ["train", "valid"]
     assert list(splits_to_score(["train", "valid", "test"], False, scores, None)) == ["valid", "test"]
 
 
