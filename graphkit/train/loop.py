@@ -174,10 +174,11 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
             diverged = {"epoch": epoch, "loss": loss, "what": "loss" if not math.isfinite(loss) else "weights"}
             log(f"{run_dir.name}: training diverged at epoch {epoch} (non-finite {diverged['what']}); stopping")
             break
-        scores = task.evaluate(runner, progress, test_needed=_becomes_selected(history, epoch, metric, rule)
+        penalty = l2_penalty(model, optim_cfg) if cfg.loss_window > 0 else 0.0  # Kipf & Welling: loss + L2 term
+        scores = task.evaluate(runner, progress, test_needed=_becomes_selected(history, epoch, metric, rule, penalty)
                                if test_when_selected else None)
-        if "valid_loss" in scores and cfg.loss_window > 0:  # Kipf & Welling's rule reads loss + L2 term
-            scores["valid_loss"] += l2_penalty(model, optim_cfg)
+        if "valid_loss" in scores and cfg.loss_window > 0:
+            scores["valid_loss"] += penalty
         if scheduler is not None:
             scheduler.step()
         elapsed += time.perf_counter() - t0
@@ -218,10 +219,16 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
     return result
 
 
-def _becomes_selected(history: list[dict[str, Any]], epoch: int, metric: Metric,
-                      rule: str) -> Callable[[dict[str, Any]], bool]:
-    """Whether ``epoch``, with the validation scores given, would be the one :func:`select` reports."""
-    return lambda scores: select(history + [{"epoch": epoch, **scores}], metric, rule)["epoch"] == epoch
+def _becomes_selected(history: list[dict[str, Any]], epoch: int, metric: Metric, rule: str,
+                      loss_penalty: float = 0.0) -> Callable[[dict[str, Any]], bool]:
+    """Whether ``epoch``, with the validation scores given, would be the one :func:`select` reports; the
+    validation loss is compared as the history keeps it (plus ``loss_penalty``, the L2 term, when one is added)."""
+    def decide(scores: dict[str, Any]) -> bool:
+        row = {"epoch": epoch, **scores}
+        if "valid_loss" in row:
+            row["valid_loss"] += loss_penalty
+        return select(history + [row], metric, rule)["epoch"] == epoch
+    return decide
 
 
 def _weights_finite(model: torch.nn.Module) -> bool:

@@ -291,6 +291,8 @@ def test_becomes_selected_follows_select_first_on_ties():
     assert _becomes_selected(h, 3, Accuracy(), "valid-loss")({"valid": 0.0, "valid_loss": 0.6})
     assert not _becomes_selected(h, 3, Accuracy(), "valid-loss")({"valid": 0.9, "valid_loss": 0.7})
     assert _becomes_selected([], 1, Accuracy(), "valid")({"valid": 0.0})  # the first epoch is always selected
+    # the history holds valid loss + the L2 term (Kipf & Welling's rule): the candidate is compared the same way
+    assert not _becomes_selected(h, 3, Accuracy(), "valid-loss", loss_penalty=0.2)({"valid": 0.0, "valid_loss": 0.6})
 
 
 def test_splits_to_score_puts_test_last_and_asks_before_scoring_it():
@@ -312,8 +314,10 @@ def test_splits_to_score_puts_test_last_and_asks_before_scoring_it():
     assert list(splits_to_score(["train", "valid", "test"], False, scores, None)) == ["valid", "test"]
 
 
-def test_eval_test_selected_reports_the_same_runs_and_skips_test_elsewhere(tmp_path, monkeypatch):
-    """Scoring test only at newly selected epochs changes nothing reported, and really skips the other passes."""
+@pytest.mark.parametrize("rule", ["valid", "valid-loss"])
+def test_eval_test_selected_reports_the_same_runs_and_skips_test_elsewhere(tmp_path, monkeypatch, rule):
+    """Scoring test only at newly selected epochs changes nothing reported, and really skips the other passes
+    (selecting on validation loss, with the L2 term Kipf & Welling's rule adds to it, too)."""
     from graphkit.train.tasks.graph import GraphTask
 
     loaded = graph_classification(num_graphs=120, seed=0)
@@ -329,15 +333,18 @@ def test_eval_test_selected_reports_the_same_runs_and_skips_test_elsewhere(tmp_p
     reports = {}
     for how in ("every", "selected"):
         cfg = ExperimentConfig(model="gin", dataset="synthetic", seeds=1)
-        cfg.train.epochs, cfg.train.eval_test, cfg.optim.lr = 8, how, 0.05
+        cfg.train.epochs, cfg.train.eval_test, cfg.optim.lr, cfg.train.select = 8, how, 0.05, rule
+        if rule == "valid-loss":
+            cfg.train.loss_window, cfg.optim.weight_decay = 100, 1e-2  # the L2 term joins the validation loss
         scored.clear()
         reports[how] = run_experiment(cfg, loaded, build, tmp_path / how, progress=False, log=lambda s: None)
         reports[how]["scored"] = list(scored)
     every, sel = reports["every"]["runs"][0], reports["selected"]["runs"][0]
     assert sel["selected"] == every["selected"] and sel["selected_epoch"] == every["selected_epoch"]
     assert [h["loss"] for h in sel["history"]] == [h["loss"] for h in every["history"]]
+    key, sign = ("valid", 1) if rule == "valid" else ("valid_loss", -1)
     improved = [h["epoch"] for i, h in enumerate(every["history"])
-                if all(h["valid"] > g["valid"] for g in every["history"][:i])]
+                if all(sign * h[key] > sign * g[key] for g in every["history"][:i])]
     assert [h["epoch"] for h in sel["history"] if "test" in h] == improved
     assert reports["every"]["scored"].count("test") == 8
     assert reports["selected"]["scored"].count("test") == len(improved) < 8  # else the test proves nothing
