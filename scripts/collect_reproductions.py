@@ -42,6 +42,46 @@ def _range(epochs):
     return f"{lo}" if lo == hi else f"{lo}-{hi}"
 
 
+def _span(values):
+    """One number, or the range when runs' speeds differ by more than a quarter (runs made on different
+    machines or thread counts: their mean would describe none of them)."""
+    lo, hi = min(values), max(values)
+    return f"{statistics.fmean(values):.2f}" if hi <= 1.25 * lo else f"{lo:.2f}-{hi:.2f}"
+
+
+def _machine(segment: dict) -> str:
+    return f"{segment['hardware']}, {segment['threads']} thr"
+
+
+def _stretches(result: dict) -> list[tuple[int, int, float, str | None]]:
+    """(first epoch, last epoch, mean seconds per epoch, machine or None when not recorded) for each stretch of
+    a finished run, from its ``segments``: one per machine it ran on (a resume starts a new one). Runs made
+    before segments were kept give one unrecorded stretch."""
+    segments, history = result.get("segments") or [], result.get("history") or []
+    if not segments or not history:
+        return [(1, result.get("epochs_run", 0), result["seconds_per_epoch"], None)]
+    last = history[-1]["epoch"]
+    bounds = [(1, segments[0]["from_epoch"] - 1, None)] if segments[0]["from_epoch"] > 1 else []
+    bounds += [(seg["from_epoch"], segments[k + 1]["from_epoch"] - 1 if k + 1 < len(segments) else last,
+                _machine(seg)) for k, seg in enumerate(segments)]
+    out = []
+    for lo, hi, where in bounds:
+        secs = [h["epoch_seconds"] for h in history if lo <= h["epoch"] <= hi]
+        if secs:
+            out.append((lo, hi, statistics.fmean(secs), where))
+    return out
+
+
+def _where(result: dict) -> str:
+    """Seconds per epoch of a finished run on each machine it ran on."""
+    stretches = _stretches(result)
+    if len(stretches) == 1:
+        _, _, secs, where = stretches[0]
+        return f"{secs:.1f} s/epoch " + (f"on {where}" if where else "(machine not recorded)")
+    return ", then ".join(f"epochs {lo}-{hi} " + (f"{secs:.1f} s/epoch on {where}" if where
+                                                  else "machine not recorded") for lo, hi, secs, where in stretches)
+
+
 def partial(exp: Path, lower_is_better: bool) -> dict:
     """Runs finished so far plus the last checkpointed epoch of the one in progress."""
     cfg = json.loads((exp / "config.json").read_text())
@@ -106,15 +146,24 @@ def recipe_row(name: str, exp: Path) -> str | None:
     prog = "; ".join(f"{r['name']} at epoch {r['epochs_done']}/{r['of']}" + (
         f" (best valid so far {r['best_so_far']['valid']:.4f})" if "valid" in r["best_so_far"] else "")
         for r in p["in_progress"])
-    spe = [r["seconds_per_epoch"] for r in p["finished_runs"] + p["in_progress"]]
+    # seconds per epoch per machine stretch of each finished run, and the in-progress runs' medians
+    spe = ([secs for r in p["finished_runs"] for _, _, secs, _ in _stretches(r.get("result") or r)]
+           + [r["seconds_per_epoch"] for r in p["in_progress"]])
     want = p["config"]["folds"] or p["config"]["seeds"]
     if not spe:
         return f"| {name} | - | {pub} | - | 0 | - | - | - | - | **partial**: not started |"
     done = len(p["finished_runs"])
     epochs = _range([r["epochs_run"] for r in p["finished_runs"]]) if done else "-"
-    status = prog or f"{done} of {want} finished, none in progress"
+    results = [r.get("result", {}) for r in p["finished_runs"]]
+    machines = list(dict.fromkeys(_machine(seg) for r in results for seg in r.get("segments") or []))
+    status = "; ".join(
+        [f"{r['name']} test {r['selected']['test']:.4f} at epoch {r['selected']['epoch']}"
+         + (f" (valid {r['selected']['valid']:.4f})" if "valid" in r["selected"] else "")
+         + (f", {_where(res)}" if res else "")
+         for r, res in zip(p["finished_runs"], results) if not mean_curve and "test" in r["selected"]]
+        + ([prog] if prog else [f"{done} of {want} finished, none in progress"]))
     return (f"| {name} | {_pm(vals)} | {pub} | - | {done} of {want} | {epochs} | "
-            f"{statistics.fmean(spe):.2f} | - | - | **partial**: {status} |")
+            f"{_span(spe)} | - | {'; '.join(machines) or '-'} | **partial**: {status} |")
 
 
 def _replace_between(text: str, start: str, end: str, body: str) -> str:

@@ -83,7 +83,38 @@ def test_a_partial_experiment_between_runs_counts_its_finished_runs(collect, tmp
             {"selected": {"epoch": 50, "valid": 0.8, "test": test}, "epochs_run": epochs, "seconds_per_epoch": 0.5}))
     row = collect.collect_one("cora-gcn", exp)
     assert row == ("| cora-gcn | 0.8100 ± 0.0141 | 0.815 | - | 2 of 10 | 100-140 | 0.50 | - | - | "
-                   "**partial**: 2 of 10 finished, none in progress |")
+                   "**partial**: run-seed00 test 0.8000 at epoch 50 (valid 0.8000), 0.5 s/epoch (machine not "
+                   "recorded); run-seed01 test 0.8200 at epoch 50 (valid 0.8000), 0.5 s/epoch (machine not "
+                   "recorded); 2 of 10 finished, none in progress |")
+
+
+def test_runs_made_on_different_machines_report_each_machines_speed(collect, tmp_path):
+    """A campaign spans sessions and machines: the row gives each run's speed per machine (its ``segments``)
+    and the range of speeds, never one mean over machines that differ."""
+    exp = tmp_path / "runs" / "cora-gcn"
+    exp.mkdir(parents=True)
+    (exp / "config.json").write_text(json.dumps({"train": {"epochs": 4, "select": "valid"}, "seeds": 10,
+                                                 "folds": 0}))
+    fast, slow = {"hardware": "CPU A (2 cores, AVX-512)", "threads": 2}, {"hardware": "CPU B (2 cores)", "threads": 2}
+    runs = {"run-seed00": ([slow | {"from_epoch": 1}, fast | {"from_epoch": 3}], [100.0, 110.0, 70.0, 72.0]),
+            "run-seed01": ([fast | {"from_epoch": 1}], [70.0, 70.0, 71.0, 71.0]),
+            "run-seed02": ([fast | {"from_epoch": 3}], [100.0, 100.0, 72.0, 72.0])}
+    for name, (segments, secs) in runs.items():
+        (exp / name).mkdir()
+        history = [{"epoch": e + 1, "epoch_seconds": s} for e, s in enumerate(secs)]
+        (exp / name / "results.json").write_text(json.dumps(
+            {"selected": {"epoch": 4, "valid": 0.8, "test": 0.81}, "epochs_run": 4, "history": history,
+             "seconds_per_epoch": statistics.fmean(secs), "segments": segments}))
+    row = collect.collect_one("cora-gcn", exp)
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[6] == "70.50-105.00"  # per machine stretch, more than 25% apart: the range, not a mean
+    assert cells[8] == "CPU B (2 cores), 2 thr; CPU A (2 cores, AVX-512), 2 thr"
+    assert cells[9] == ("**partial**: run-seed00 test 0.8100 at epoch 4 (valid 0.8000), epochs 1-2 105.0 s/epoch "
+                        "on CPU B (2 cores), 2 thr, then epochs 3-4 71.0 s/epoch on CPU A (2 cores, AVX-512), 2 thr; "
+                        "run-seed01 test 0.8100 at epoch 4 (valid 0.8000), 70.5 s/epoch on CPU A (2 cores, AVX-512), "
+                        "2 thr; run-seed02 test 0.8100 at epoch 4 (valid 0.8000), epochs 1-2 machine not recorded, "
+                        "then epochs 3-4 72.0 s/epoch on CPU A (2 cores, AVX-512), 2 thr; 3 of 10 finished, none in "
+                        "progress")
 
 
 def test_unknown_recipe_and_empty_folder_are_named(collect, tmp_path):

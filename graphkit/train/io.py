@@ -198,22 +198,33 @@ def environment(device: torch.device) -> dict[str, Any]:
         versions["ogb"] = ogb.__version__
     except ImportError:
         pass
-    if device.type == "cuda":
-        hw = torch.cuda.get_device_name(device)
-    else:
-        hw = _cpu_name()
-    return {"versions": versions, "backends": backend.summary(), "device": str(device), "hardware": hw,
-            "threads": torch.get_num_threads(), "platform": platform.platform()}
+    return {"versions": versions, "backends": backend.summary(), "device": str(device), **machine(device),
+            "platform": platform.platform()}
 
 
-def _cpu_name() -> str:
+def machine(device: torch.device) -> dict[str, Any]:
+    """What a stretch of training ran on: the hardware's name and the CPU threads torch uses. A run resumed over
+    several sessions records one per stretch (its result's ``segments``), since the machines can differ."""
+    hw = torch.cuda.get_device_name(device) if device.type == "cuda" else _cpu_name()
+    return {"hardware": hw, "threads": torch.get_num_threads()}
+
+
+def _cpu_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """e.g. ``AMD EPYC (2 cores, AVX-512)``. The widest vector instructions are named because machines that
+    report the same model name have trained the same recipe about 1.5x apart in speed, the faster reporting
+    AVX-512."""
+    name, flags = "", set()
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()} ({os.cpu_count()} cores)"
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name") and not name:
+                name = line.split(":", 1)[1].strip()
+            elif line.startswith("flags") and not flags:
+                flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
+    isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else ""
+    details = f"{os.cpu_count()} cores" + (f", {isa}" if isa else "")
+    return f"{name or platform.processor() or platform.machine()} ({details})"
 
 
 def plot_curves(path: Path, runs: list[list[dict[str, Any]]], metric: str, title: str) -> bool:

@@ -129,6 +129,7 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
     generator = torch.Generator().manual_seed(seed)
     history: list[dict[str, Any]] = []
     start, elapsed, stopped = 1, 0.0, False
+    segments: list[dict[str, Any]] = []  # the machine each stretch of epochs ran on (a resume starts one)
     ckpt = run_dir / CHECKPOINT
     if resume and ckpt.exists():
         state = io.load_checkpoint(ckpt)
@@ -147,8 +148,11 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
         generator.set_state(state["generator"])
         io.set_rng_state(state["rng"])
         history, elapsed, stopped = state["history"], state["elapsed"], state["stopped"]
+        segments = list(state.get("segments", []))  # absent from checkpoints written before it was kept
         start = history[-1]["epoch"] + 1 if history else 1
         log(f"resuming {run_dir.name} after epoch {start - 1}")
+    if start <= cfg.epochs and not stopped:
+        segments.append({"from_epoch": start, **io.machine(device)})
 
     main = distributed.is_main()  # only rank 0 writes
     if main and start == 1:
@@ -193,7 +197,8 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
             io.save_checkpoint(ckpt, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                       "scheduler": scheduler.state_dict() if scheduler is not None else None,
                                       "generator": generator.get_state(), "rng": io.rng_state(),
-                                      "history": history, "elapsed": elapsed, "stopped": stopped})
+                                      "history": history, "elapsed": elapsed, "stopped": stopped,
+                                      "segments": segments})
         if main:
             io.write_csv(run_dir / "log.csv", history)
 
@@ -206,6 +211,7 @@ def fit(task, build_model: Callable[[], torch.nn.Module], optim_cfg: OptimConfig
         "seconds_per_epoch": sum(h["epoch_seconds"] for h in history) / len(history) if history else 0.0,
         "train_seconds_per_epoch": sum(train_times) / len(train_times) if history else 0.0,
         "wall_seconds": elapsed,
+        "segments": segments,
         "history": history,
     }
     if diverged:  # no selected epoch: a run that blew up reports no score

@@ -16,6 +16,7 @@ from graphkit.data.synthetic import graph_classification, node_classification
 from graphkit.metrics import Accuracy, OGBMetric
 from graphkit.models import GCN, GIN, GCNConfig, GINConfig
 from graphkit.train import ExperimentConfig, NodeTask, TrainConfig, fit, run_experiment
+from graphkit.train import io
 from graphkit.train.config import OptimConfig
 from graphkit.train.loop import l2_penalty, make_optimizer, select, should_stop
 
@@ -351,3 +352,38 @@ def test_eval_test_selected_reports_the_same_runs_and_skips_test_elsewhere(tmp_p
     assert (tmp_path / "selected" / "curves.png").exists()
     with pytest.raises(ValueError, match="eval_test"):
         TrainConfig(select="last", eval_test="selected")
+
+
+def test_a_resumed_run_records_the_machine_of_each_stretch(tmp_path):
+    """A run resumed on another machine (here: another thread count) keeps one segment per stretch of epochs, so
+    its seconds per epoch can be read per machine; checkpoints from before segments were kept still resume."""
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        _node_run(tmp_path, 4, name="cut")
+        (tmp_path / "cut" / "results.json").unlink()
+        torch.set_num_threads(2)
+        resumed = _node_run(tmp_path, 7, resume=True, name="cut")
+        assert [(s["from_epoch"], s["threads"]) for s in resumed["segments"]] == [(1, 1), (5, 2)]
+        assert all(s["hardware"] for s in resumed["segments"])
+        # an old checkpoint (no "segments"): the stretch before it is unknown, the new one is recorded
+        ckpt = tmp_path / "cut" / "checkpoint.pt"
+        state = io.load_checkpoint(ckpt)
+        del state["segments"]
+        io.save_checkpoint(ckpt, state)
+        (tmp_path / "cut" / "results.json").unlink()
+        again = _node_run(tmp_path, 9, resume=True, name="cut")
+        assert [(s["from_epoch"], s["threads"]) for s in again["segments"]] == [(8, 2)]
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_cpu_name_names_the_widest_vector_instructions(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx2 avx512f avx512_vnni\n"
+                    "processor\t: 1\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx2 avx512f avx512_vnni\n")
+    assert io._cpu_name(info) == f"AMD EPYC ({os.cpu_count()} cores, AVX-512)"
+    info.write_text("model name\t: Intel Xeon\nflags\t\t: fpu sse2 avx2\n")
+    assert io._cpu_name(info) == f"Intel Xeon ({os.cpu_count()} cores, AVX2)"
+    info.write_text("model name\t: Old\nflags\t\t: fpu sse2\n")
+    assert io._cpu_name(info) == f"Old ({os.cpu_count()} cores)"
