@@ -15,8 +15,7 @@ import torch
 from graphkit.data.synthetic import graph_classification, node_classification
 from graphkit.metrics import Accuracy, OGBMetric
 from graphkit.models import GCN, GIN, GCNConfig, GINConfig
-from graphkit.train import ExperimentConfig, NodeTask, TrainConfig, fit, run_experiment
-from graphkit.train import io
+from graphkit.train import ExperimentConfig, NodeTask, TrainConfig, fit, io, run_experiment
 from graphkit.train.config import OptimConfig
 from graphkit.train.loop import l2_penalty, make_optimizer, select, should_stop
 
