@@ -8,7 +8,7 @@ TORCH_VERSION ?= 2.13.0
 # EXTENSIONS=0 skips the (optional, several-minute) torch-scatter/torch-sparse builds.
 EXTENSIONS ?= 1
 
-.PHONY: install demo test test-fast bench docs clean device-check
+.PHONY: install demo test test-fast lint bench docs clean device-check
 
 # The GPU check (scripts/device_check.sh): on the GPU machine as it is, no venv; DEVICE=cpu runs the same
 # checks at toy sizes here (with the venv's python when there is one). Output: $OUT, else device-check-out/.
@@ -51,6 +51,10 @@ test: install $(VENV)/.extensions
 
 test-fast: install $(VENV)/.extensions
 	$(BIN)/python -m pytest -m "not slow" -x -q
+
+# ruff with pyproject.toml's settings (also a test: tests/test_lint.py); `make lint FIX=1` applies the safe fixes.
+lint: install
+	$(BIN)/python -m ruff check $(if $(FIX),--fix) graphkit tests scripts benchmarks examples
 
 docs: install
 	$(BIN)/python scripts/check_docstrings.py

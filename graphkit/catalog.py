@@ -15,8 +15,8 @@ Example::
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Literal
 
 import torch
@@ -26,8 +26,8 @@ from graphkit.data.graph_sets import load_peptides, load_zinc, with_encodings
 from graphkit.data.heterophily import PLATONOV_SETS, WEBKB, load_geom_gcn, load_planetoid_geom, load_platonov
 from graphkit.data.hypergraph import SETS as HYPERGRAPH_SETS
 from graphkit.data.hypergraph import load_hypergraph
-from graphkit.data.prepare import prepare_graph
 from graphkit.data.ogb import ogb_names
+from graphkit.data.prepare import prepare_graph
 from graphkit.data.traffic import SERIES as TRAFFIC_SETS
 from graphkit.data.traffic import forecast_task
 from graphkit.models import (

@@ -268,41 +268,44 @@ def copy_bandwidth(device: torch.device, reps: int) -> float:
 
 def speed_sparse(entry: dict, device: torch.device, scale: dict) -> None:
     """spmm (prebuilt CSR) and scatter: graphkit vs PyG's paths, GB/s by a lower-bound byte count."""
+    bw = copy_bandwidth(device, scale["reps"])
+    entry["copy_gb_s"] = round(bw, 1)
+    # One graph at a time in its own call, so its tensors are freed before the next (larger) graph is built.
+    entry["rows"] = [row for name in ("arxiv", "products") for row in _sparse_rows(name, device, scale, bw)]
+
+
+def _sparse_rows(name: str, device: torch.device, scale: dict, bw: float) -> list[dict]:
     from torch_geometric.utils import scatter as pyg_scatter
     from torch_geometric.utils import spmm as pyg_spmm
 
     from graphkit.ops import Adjacency, scatter, spmm
 
-    bw = copy_bandwidth(device, scale["reps"])
-    entry["copy_gb_s"] = round(bw, 1)
     rows = []
-    for name in ("arxiv", "products"):
-        n, e, f = scale[name]
-        ei = random_graph(n, e, device)
-        x = torch.randn(n, f, device=device)
-        adj = Adjacency.from_edge_index(ei, num_nodes=n)
-        csr = torch.sparse_csr_tensor(adj.rowptr, adj.col, torch.ones(adj.num_edges, device=device), (n, n))
-        e2 = ei.size(1)
-        t = interleaved({  # the gather+scatter path materialises an E x F message tensor (50 GB at products)
-            "graphkit spmm": lambda: spmm(adj, x),
-            "pyg spmm (torch.sparse CSR)": lambda: pyg_spmm(csr, x, reduce="sum"),
-            "pyg gather+scatter": lambda: pyg_scatter(x.index_select(0, ei[0]), ei[1], 0, n, reduce="sum"),
-        }, scale["reps"], 2, device)
-        spmm_bytes = 4 * (2 * n * f) + 8 * (e2 + n)          # read x, write out, read col + rowptr
-        for k, s in t.items():
-            rows.append({"graph": name, "nodes": n, "edges": e2, "width": f, "op": k, "ms": round(s * 1e3, 3),
-                         "gb_s": round(spmm_bytes / s / 1e9, 1), "of_copy": round(spmm_bytes / s / 1e9 / bw, 3)})
-        fs = max(1, min(f, 2**31 // e2))  # scatter's E x F input, capped at 8 GB
-        src = torch.randn(e2, fs, device=device)
-        t = interleaved({"graphkit scatter": lambda: scatter(src, ei[1], n, "sum"),
-                         "pyg scatter": lambda: pyg_scatter(src, ei[1], 0, n, reduce="sum")}, scale["reps"], 2, device)
-        scatter_bytes = 4 * (e2 * fs + n * fs) + 8 * e2          # read src, write out, read index
-        for k, s in t.items():
-            rows.append({"graph": name, "nodes": n, "edges": e2, "width": fs, "op": k, "ms": round(s * 1e3, 3),
-                         "gb_s": round(scatter_bytes / s / 1e9, 1),
-                         "of_copy": round(scatter_bytes / s / 1e9 / bw, 3)})
-        del ei, x, adj, csr, src
-    entry["rows"] = rows
+    n, e, f = scale[name]
+    ei = random_graph(n, e, device)
+    x = torch.randn(n, f, device=device)
+    adj = Adjacency.from_edge_index(ei, num_nodes=n)
+    csr = torch.sparse_csr_tensor(adj.rowptr, adj.col, torch.ones(adj.num_edges, device=device), (n, n))
+    e2 = ei.size(1)
+    t = interleaved({  # the gather+scatter path materialises an E x F message tensor (50 GB at products)
+        "graphkit spmm": lambda: spmm(adj, x),
+        "pyg spmm (torch.sparse CSR)": lambda: pyg_spmm(csr, x, reduce="sum"),
+        "pyg gather+scatter": lambda: pyg_scatter(x.index_select(0, ei[0]), ei[1], 0, n, reduce="sum"),
+    }, scale["reps"], 2, device)
+    spmm_bytes = 4 * (2 * n * f) + 8 * (e2 + n)          # read x, write out, read col + rowptr
+    for k, s in t.items():
+        rows.append({"graph": name, "nodes": n, "edges": e2, "width": f, "op": k, "ms": round(s * 1e3, 3),
+                     "gb_s": round(spmm_bytes / s / 1e9, 1), "of_copy": round(spmm_bytes / s / 1e9 / bw, 3)})
+    fs = max(1, min(f, 2**31 // e2))  # scatter's E x F input, capped at 8 GB
+    src = torch.randn(e2, fs, device=device)
+    t = interleaved({"graphkit scatter": lambda: scatter(src, ei[1], n, "sum"),
+                     "pyg scatter": lambda: pyg_scatter(src, ei[1], 0, n, reduce="sum")}, scale["reps"], 2, device)
+    scatter_bytes = 4 * (e2 * fs + n * fs) + 8 * e2          # read src, write out, read index
+    for k, s in t.items():
+        rows.append({"graph": name, "nodes": n, "edges": e2, "width": fs, "op": k, "ms": round(s * 1e3, 3),
+                     "gb_s": round(scatter_bytes / s / 1e9, 1),
+                     "of_copy": round(scatter_bytes / s / 1e9 / bw, 3)})
+    return rows
 
 
 def speed_layers(entry: dict, device: torch.device, scale: dict) -> None:
@@ -576,12 +579,10 @@ def fidelity(entry: dict, device: torch.device, scale: dict, data_root: str | No
     """The recipe cora-gcn (10 seeds, ``which="cora-gcn"``) or mutag-gin (10 folds, GIN's mean-curve rule) on
     this device. mutag-gin is its own, last section: 10 folds x 350 epochs of 6 small batches are bound by kernel
     launches, about 300 s on an H200 with the folds in parallel processes (2026-11-30)."""
-    import multiprocessing as mp
 
     from graphkit.catalog import build_experiment
     from graphkit.recipes import RECIPES
     from graphkit.train import run_experiment
-    from graphkit.train.experiment import summarize
 
     committed = {n: json.loads((ROOT / "docs" / "reproductions" / f"{n}.json").read_text())["summary"]["test"]
                  for n in ("cora-gcn", "mutag-gin")}
@@ -667,8 +668,8 @@ def markdown(data: dict) -> str:
         lines += ["", f"**trained model round trip** (train on a user's file, load, rescore): "
                   f"`{json.dumps(ga['saved_round_trip'], default=str)}`"]
     for name, title in (("speed_arxiv_epoch", "arxiv GCN epoch"), ("speed_molhiv", "molhiv GIN+VN"),
-                        ("speed_mamba", "Mamba mixer"), ("syncs", "host syncs"), ("fidelity", "fidelity"), ("fidelity_mutag", "fidelity (MUTAG)"),
-                        ("amp_compile", "AMP / compile")):
+                        ("speed_mamba", "Mamba mixer"), ("syncs", "host syncs"), ("fidelity", "fidelity"),
+                        ("fidelity_mutag", "fidelity (MUTAG)"), ("amp_compile", "AMP / compile")):
         sec = s.get(name, {})
         body = {k: v for k, v in sec.items() if k not in ("status", "seconds", "traceback")}
         if body:

@@ -78,11 +78,33 @@ def _damage(kind: str, v, ctx: dict) -> dict:
 
 
 def _cases():
-    from graphkit.nn import (AtomEncoder, BondEncoder, EdgeGCNConv, GatedGCNConv, GCNConv, GINConv, GINEConv,
-                             GPSBlock, HypergraphConv, LinearAttentionMixer, MambaMixer, SAGEConv, VirtualNode,
-                             global_pool)
-    from graphkit.ops import (RaggedBatch, attention_aggregate, gcn_aggregate, pair_score, scatter, segment,
-                              softmax, spmm, to_dense_batch)
+    from graphkit.nn import (
+        AtomEncoder,
+        BondEncoder,
+        EdgeGCNConv,
+        GatedGCNConv,
+        GCNConv,
+        GINConv,
+        GINEConv,
+        GPSBlock,
+        HypergraphConv,
+        LinearAttentionMixer,
+        MambaMixer,
+        SAGEConv,
+        VirtualNode,
+        global_pool,
+    )
+    from graphkit.ops import (
+        RaggedBatch,
+        attention_aggregate,
+        gcn_aggregate,
+        pair_score,
+        scatter,
+        segment,
+        softmax,
+        spmm,
+        to_dense_batch,
+    )
 
     ei, x = _graph()
     ea = torch.randn(E, F)

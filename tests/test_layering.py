@@ -4,7 +4,8 @@ from __future__ import annotations
 import ast
 import pathlib
 
-RANK = {"backend": -1, "ops": 0, "nn": 1, "data": 1, "metrics": 1, "models": 2, "train": 3, "recipes": 3, "catalog": 4, "inference": 4, "cli": 5}
+RANK = {"backend": -1, "ops": 0, "nn": 1, "data": 1, "metrics": 1, "models": 2, "train": 3, "recipes": 3,
+        "catalog": 4, "inference": 4, "cli": 5}
 PKG = pathlib.Path(__file__).resolve().parents[1] / "graphkit"
 OPTIONAL = {"torch_scatter", "torch_sparse", "pyg_lib", "mamba_ssm", "triton"}
 

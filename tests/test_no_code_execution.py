@@ -86,9 +86,8 @@ def test_checkpoint(tmp_path, marker, torch_env):
 
 
 def test_traffic_h5_object_column(tmp_path, marker):
-    from tests.data.test_traffic import write_dcrnn
-
     from graphkit.data.traffic import TrafficFormatError, load_series
+    from tests.data.test_traffic import write_dcrnn
 
     raw = tmp_path / "traffic" / "metr-la"
     write_dcrnn(raw)
@@ -124,9 +123,9 @@ def test_raw_pickles(tmp_path, marker, reader):
 
 def test_run_config_is_json_only(tmp_path, marker):
     """A run's config.json is parsed as JSON: a planted pickle is only text, and --resume refuses it."""
-    from graphkit.train import ExperimentConfig, run_experiment
     from graphkit.data.synthetic import node_classification
     from graphkit.models import MLP, MLPConfig
+    from graphkit.train import ExperimentConfig, run_experiment
 
     out = tmp_path / "run"
     out.mkdir()

@@ -5,13 +5,13 @@ from graphkit.models.gin import GIN, GINConfig
 from graphkit.models.gmn import GMN, GMNConfig
 from graphkit.models.gps import GPSConfig, GraphGPS
 from graphkit.models.graph_mamba import GraphMambaConfig
+from graphkit.models.graph_wavenet import GraphWaveNet, GraphWaveNetConfig, VirtualNodeSTGNNConfig
 from graphkit.models.hypergraph import HypergraphNet, HypergraphNetConfig
 from graphkit.models.link import LinkConfig, LinkModel
 from graphkit.models.mlp import MLP, MLPConfig
 from graphkit.models.mol import MolGNN, MolGNNConfig
 from graphkit.models.nsd import NSD, NSDConfig
 from graphkit.models.sage import SAGE, SAGEConfig
-from graphkit.models.graph_wavenet import GraphWaveNet, GraphWaveNetConfig, VirtualNodeSTGNNConfig
 from graphkit.models.stgcn import STGCN, STGCNConfig
 from graphkit.models.sttn import STTN, STTNConfig
 from graphkit.models.sttn_paper import PaperSTTN, PaperSTTNConfig

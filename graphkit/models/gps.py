@@ -17,8 +17,15 @@ from torch import Tensor, nn
 
 from graphkit.models.inputs import InputSpec, edge_encoder, encode_edges, encode_nodes, node_encoder
 from graphkit.models.local_layer import LOCALS, local_layer
-from graphkit.nn import (AttentionMixer, GPSBlock, LapPEEncoder, LinearAttentionMixer, MambaMixer, RWSEEncoder,
-                         global_pool)
+from graphkit.nn import (
+    AttentionMixer,
+    GPSBlock,
+    LapPEEncoder,
+    LinearAttentionMixer,
+    MambaMixer,
+    RWSEEncoder,
+    global_pool,
+)
 from graphkit.ops import as_adjacency, bfs_order, degree_order, identity_order, random_order
 from graphkit.ops.adjacency import Graph
 

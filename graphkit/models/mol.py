@@ -5,7 +5,16 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from graphkit.nn import AtomEncoder, BondEncoder, EdgeGCNConv, GINEConv, VirtualNode, dropout, global_pool, norm_relu_dropout
+from graphkit.nn import (
+    AtomEncoder,
+    BondEncoder,
+    EdgeGCNConv,
+    GINEConv,
+    VirtualNode,
+    dropout,
+    global_pool,
+    norm_relu_dropout,
+)
 from graphkit.nn.linear import Linear
 
 

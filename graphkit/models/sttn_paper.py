@@ -16,8 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from graphkit.models.forecast_input import check_forecast_input
-from graphkit.ops import SensorGraph
-from graphkit.ops import propagate_nodes
+from graphkit.ops import SensorGraph, propagate_nodes
 
 
 @dataclass

@@ -27,8 +27,8 @@ from graphkit.ops.sensor_graph import SensorGraph  # the graph type of the tempo
 __all__ = ["AttentionMixer", "GATConv", "GATv2Conv", "GatedGCNConv", "GPSBlock", "LapPEEncoder",
            "LinearAttentionMixer", "Mamba", "MambaMixer",
            "RWSEEncoder", "AtomEncoder", "BondEncoder", "ChebGraphConv", "DiffusionConv", "FirstOrderGraphConv",
-           "GatedTemporalConv", "GraphGRUCell", "STConvBlock", "SensorGraph", "Dropout", "EdgeGCNConv", "EdgeWeightLearner",
-           "GCNConv", "GINConv",
+           "GatedTemporalConv", "GraphGRUCell", "STConvBlock", "SensorGraph", "Dropout", "EdgeGCNConv",
+           "EdgeWeightLearner", "GCNConv", "GINConv",
            "GINEConv", "GlobalPool", "HypergraphAttentionConv", "HypergraphConv", "SAGEConv", "SheafDiffusionLayer",
-           "SheafLearner", "VirtualNode", "dropout", "keep_mask", "norm_relu_dropout", "relu_dropout", "global_add_pool", "global_max_pool", "global_mean_pool",
-           "global_pool"]
+           "SheafLearner", "VirtualNode", "dropout", "keep_mask", "norm_relu_dropout", "relu_dropout",
+           "global_add_pool", "global_max_pool", "global_mean_pool", "global_pool"]

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from graphkit.ops import check_edge_index, check_features, check_same_device, degree
-from graphkit.ops import trusted
-from graphkit.ops.check import check_width
-from graphkit.ops.check import check_edge_values
 from graphkit.nn.linear import Linear
 from graphkit.nn.messages import add_relu_, gather_add_relu
+from graphkit.ops import check_edge_index, check_features, check_same_device, degree, trusted
+from graphkit.ops.check import check_edge_values, check_width
 
 
 class EdgeGCNConv(nn.Module):

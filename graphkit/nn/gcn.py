@@ -4,10 +4,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from graphkit.ops import Adjacency, as_adjacency, check_features, check_same_device, gcn_aggregate, spmm
 from graphkit.nn.linear import Linear
-from graphkit.ops.linear import linear
+from graphkit.ops import Adjacency, as_adjacency, check_features, check_same_device, gcn_aggregate, spmm
 from graphkit.ops.adjacency import Graph
+from graphkit.ops.linear import linear
 
 
 class GCNConv(nn.Module):

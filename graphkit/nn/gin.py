@@ -4,12 +4,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from graphkit.ops import as_adjacency, check_edge_index, check_features, check_same_device, spmm
-from graphkit.ops import trusted
-from graphkit.ops.adjacency import Graph
-from graphkit.ops.check import check_width
-from graphkit.ops.check import check_edge_values
 from graphkit.nn.messages import gather_add_relu
+from graphkit.ops import as_adjacency, check_edge_index, check_features, check_same_device, spmm, trusted
+from graphkit.ops.adjacency import Graph
+from graphkit.ops.check import check_edge_values, check_width
 
 
 def _reset(module: nn.Module) -> None:

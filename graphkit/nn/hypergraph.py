@@ -6,8 +6,16 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from graphkit.nn.dropout import dropout
-from graphkit.ops import (Hypergraph, as_hypergraph, check_features, check_same_device, hypergraph_propagate, scatter,
-                          softmax, spmm)
+from graphkit.ops import (
+    Hypergraph,
+    as_hypergraph,
+    check_features,
+    check_same_device,
+    hypergraph_propagate,
+    scatter,
+    softmax,
+    spmm,
+)
 from graphkit.ops.check import check_width
 
 

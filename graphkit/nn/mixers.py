@@ -14,12 +14,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from graphkit.ops import check
-from graphkit.ops.scatter import counts as count_values
-from graphkit.ops import from_dense_batch, scatter, selective_scan, to_dense_batch
+from graphkit.ops import check, from_dense_batch, scatter, selective_scan, to_dense_batch
 from graphkit.ops.order import check_ordering
 from graphkit.ops.ragged import RaggedBatch
 from graphkit.ops.scan import selective_scan_ragged
+from graphkit.ops.scatter import counts as count_values
 
 Order = Tensor | list[Tensor] | tuple[Tensor, ...] | None  # one node ordering, several (averaged) or none
 

@@ -23,9 +23,9 @@ import torch
 from torch import Tensor
 
 from graphkit.ops import check
-from graphkit.ops.scatter import counts
-from graphkit.ops.graph import coalesce, remove_self_loops
 from graphkit.ops.adjacency import Adjacency
+from graphkit.ops.graph import coalesce, remove_self_loops
+from graphkit.ops.scatter import counts
 from graphkit.ops.spmm import spmm
 
 NORMS = ("sym", "mean")

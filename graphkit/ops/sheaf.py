@@ -35,8 +35,8 @@ import torch
 from torch import Tensor
 
 from graphkit.ops import check
-from graphkit.ops.scatter import counts, scatter
 from graphkit.ops.adjacency import Adjacency
+from graphkit.ops.scatter import counts, scatter
 from graphkit.ops.spmm import spmm
 
 KINDS = ("diag", "orthogonal", "general")

@@ -18,7 +18,6 @@ Example::
 """
 from __future__ import annotations
 
-
 from torch import Tensor
 
 from graphkit.ops import check

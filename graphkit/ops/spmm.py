@@ -19,6 +19,7 @@ Example::
 from __future__ import annotations
 
 import warnings
+
 import torch
 from torch import Tensor
 

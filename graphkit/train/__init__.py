@@ -5,5 +5,5 @@ from graphkit.train.host_syncs import HostSyncs
 from graphkit.train.loop import fit
 from graphkit.train.tasks import GraphTask, LinkTask, NodeTask
 
-__all__ = ["DataConfig", "ExperimentConfig", "GraphTask", "HostSyncs", "LinkTask", "NodeTask", "OptimConfig", "TrainConfig",
-           "apply_override", "fit", "format_summary", "run_experiment", "summarize"]
+__all__ = ["DataConfig", "ExperimentConfig", "GraphTask", "HostSyncs", "LinkTask", "NodeTask", "OptimConfig",
+           "TrainConfig", "apply_override", "fit", "format_summary", "run_experiment", "summarize"]

@@ -91,8 +91,8 @@ class TrainConfig:
 
     def __post_init__(self):
         check_numbers(self, "train", positive=("epochs", "batch_size", "negatives", "dist_timeout"),
-                      non_negative=("iters_per_epoch", "patience", "loss_window", "threads", "num_workers", "parallel_runs",
-                                    "clip_grad"))
+                      non_negative=("iters_per_epoch", "patience", "loss_window", "threads", "num_workers",
+                                    "parallel_runs", "clip_grad"))
         check_choices(self, "train")
         if self.device != "auto":
             import torch

@@ -22,8 +22,8 @@ from typing import Any, Callable
 import torch
 
 from graphkit.data.bundle import Loaded
-from graphkit.train import distributed, io
 from graphkit.data.prepare import prepare_graph
+from graphkit.train import distributed, io
 from graphkit.train.config import DataConfig, ExperimentConfig, OptimConfig, TrainConfig, migrate
 from graphkit.train.host_memory import reuse_freed_memory
 from graphkit.train.loop import fit

@@ -59,6 +59,7 @@ def test_batches_equal_pyg_dataloader(kind):
 
 def test_batches_equal_pyg_on_real_data():
     from conftest import require_data
+
     from graphkit.data.tu import load_tu
 
     root = require_data("tu", "MUTAG")

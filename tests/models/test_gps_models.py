@@ -14,9 +14,8 @@ from graphkit.data.graph_sets import load_peptides, load_zinc, with_encodings
 from graphkit.data.root import UntrustedPickleError
 from graphkit.metrics import AveragePrecision, MeanAbsoluteError
 from graphkit.models import GMN, GMNConfig, GPSConfig, GraphGPS, GraphMambaConfig
-from graphkit.ops import hop_tokens
 from graphkit.nn import GatedGCNConv
-from graphkit.ops import Adjacency, laplacian_pe, random_walk_se
+from graphkit.ops import Adjacency, hop_tokens, laplacian_pe, random_walk_se
 
 
 def _mol(n, seed, tasks=1):

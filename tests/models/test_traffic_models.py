@@ -19,8 +19,7 @@ from graphkit.models import (
     VirtualNodeSTGNNConfig,
 )
 from graphkit.nn.temporal import ChebGraphConv, FirstOrderGraphConv, GraphGRUCell
-from graphkit.ops import SensorGraph
-from graphkit.ops import Adjacency, propagate_nodes
+from graphkit.ops import Adjacency, SensorGraph, propagate_nodes
 
 N = 7
 

@@ -4,8 +4,7 @@ import torch
 from conftest import make_graph
 
 from graphkit.nn import GATConv, GATv2Conv
-from graphkit.ops import attention
-from graphkit.ops import Adjacency
+from graphkit.ops import Adjacency, attention
 
 pyg = pytest.importorskip("torch_geometric.nn")
 PAIRS = {"gat": (GATConv, lambda *a, **k: pyg.GATConv(*a, **k)),

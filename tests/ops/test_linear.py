@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from graphkit.nn.linear import Linear
 import graphkit.ops.linear as linear_module
+from graphkit.nn.linear import Linear
 from graphkit.ops.linear import linear, padded_path
 
 

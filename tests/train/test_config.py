@@ -71,7 +71,8 @@ def test_data_settings_have_their_own_section():
     assert cfg.data == DataConfig(normalize_features=True, window_out=3)
     assert not hasattr(cfg.train, "window_out")
     old = {"model": "gcn", "dataset": "cora", "train": {"epochs": 5, "to_undirected": True, "protocol": "tgcn"}}
-    assert migrate(old)["data"] == {"to_undirected": True, "protocol": "tgcn"} and "protocol" not in migrate(old)["train"]
+    migrated = migrate(old)
+    assert migrated["data"] == {"to_undirected": True, "protocol": "tgcn"} and "protocol" not in migrated["train"]
     loaded = ExperimentConfig.from_dict(old)
     assert loaded.train.epochs == 5 and loaded.data.to_undirected and loaded.data.protocol == "tgcn"
     assert ExperimentConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg

@@ -14,7 +14,6 @@ from conftest import require_data
 
 from graphkit.train.io import load_checkpoint
 
-
 ARGS = ["train", "--model", "gps", "--dataset", "mutag", "--folds", "1", "--epochs", "2", "--batch-size", "32",
         "--model.mixer", "none", "--model.local", "gin", "--model.norm", "layer", "--model.dropout", "0",
         "--model.hidden", "16", "--model.num_layers", "2", "--threads", "1", "--quiet"]

@@ -11,8 +11,14 @@ import numpy as np
 from graphkit.data.checks import checked_loader
 from graphkit.data.root import data_root, missing_files_error, require_files
 from graphkit.data.traffic.adjacency import binary_adjacency, stgcn_adjacency
-from graphkit.data.traffic.files import (_finite_matrix, _numeric, _read_csv, read_distance_csv, read_h5_speeds,
-                                         read_sensor_pickle)
+from graphkit.data.traffic.files import (
+    _finite_matrix,
+    _numeric,
+    _read_csv,
+    read_distance_csv,
+    read_h5_speeds,
+    read_sensor_pickle,
+)
 from graphkit.data.traffic.series import TrafficFormatError, TrafficSeries, _series
 
 DCRNN = "https://raw.githubusercontent.com/liyaguang/DCRNN/602afd9d767d3aa1c9b3eac51710d6aeee12c227/data"

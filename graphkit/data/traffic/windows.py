@@ -1,10 +1,8 @@
 """Chronological window splits of each lineage (DCRNN, ASTGCN, STGCN, T-GCN)."""
 from __future__ import annotations
 
-
 import torch
 from torch import Tensor
-
 
 PROTOCOLS = {
     "dcrnn": "70/10/20 of the windows, chronological; z-score on the training inputs",
